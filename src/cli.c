@@ -1,0 +1,165 @@
+/* cli.c: messages, --version and model selection shared by the m40-* programs. */
+#include "cli.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *program_name = "m40";
+/* The demo model's bytes, alive as long as a GGUF opened on them. */
+static void *demo_buf;
+
+static void
+close_stdout(void)
+{
+	/* Like gnulib's closeout: a lost write (disk full, closed pipe reader
+	 * aside) must not exit 0. */
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		if (errno == EPIPE)
+			return;
+		fprintf(stderr, _("%s: write error: %s\n"), program_name, strerror(errno));
+		_exit(M40_EXIT_FAILURE);
+	}
+}
+
+void
+cli_init(const char *program)
+{
+	const char *slash = strrchr(program, '/');
+
+	program_name = slash ? slash + 1 : program;
+	/* libtool wrappers run the real binary as lt-NAME. */
+	if (strncmp(program_name, "lt-", 3) == 0)
+		program_name += 3;
+	setlocale(LC_ALL, "");
+#ifdef ENABLE_NLS
+	{
+		/* M40_LOCALEDIR lets the tests use catalogs from the build tree. */
+		const char *dir = getenv("M40_LOCALEDIR");
+		bindtextdomain(PACKAGE, dir && *dir ? dir : LOCALEDIR);
+		textdomain(PACKAGE);
+	}
+#endif
+	atexit(close_stdout);
+}
+
+const char *
+cli_program(void)
+{
+	return program_name;
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", program_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+noreturn void
+cli_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", program_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+noreturn void
+cli_try_help(void)
+{
+	fprintf(stderr, _("Try '%s --help' for more information.\n"), program_name);
+	exit(M40_EXIT_FAILURE);
+}
+
+void
+cli_version(void)
+{
+	printf("%s (%s) %s\n", program_name, PACKAGE_NAME, PACKAGE_VERSION);
+	printf("Copyright (C) 2026 the m40-llm developers.\n");
+	fputs(_("License MIT: <https://opensource.org/licenses/MIT>.\n"
+		"This is free software: you are free to change and redistribute it.\n"
+		"There is NO WARRANTY, to the extent permitted by law.\n"), stdout);
+}
+
+void
+cli_help_footer(void)
+{
+	printf(_("\nReport bugs to: <%s>\n"), PACKAGE_BUGREPORT);
+	printf(_("Full documentation: man %s, man m40llm\n"), program_name);
+}
+
+int
+cli_exit_code(m40_status s)
+{
+	switch (s) {
+	case M40_OK:
+		return M40_EXIT_OK;
+	case M40_E_NODEVICE:
+	case M40_E_DEVICE:
+	case M40_E_DEVICE_OOM:
+		return M40_EXIT_DEVICE;
+	default:
+		return M40_EXIT_FAILURE;
+	}
+}
+
+m40_gguf *
+cli_open_gguf(const char *arg)
+{
+	m40_error err;
+	m40_gguf *g = NULL;
+	size_t size;
+
+	m40_error_clear(&err);
+	if (arg == NULL || *arg == '\0')
+		arg = getenv("M40_MODEL");
+	if (arg != NULL && *arg != '\0') {
+		if (m40_gguf_open(arg, &g, &err) != M40_OK)
+			cli_die(M40_EXIT_MODEL, "%s", err.msg);
+		return g;
+	}
+	if (m40_model_demo(&demo_buf, &size, &err) != M40_OK)
+		cli_die(M40_EXIT_MODEL, "%s", err.msg);
+	cli_warn(_("no model given (-m or M40_MODEL): using the built-in demo model, "
+		"random weights that print gibberish; see 'man m40llm' for real models"));
+	if (m40_gguf_open_memory(demo_buf, size, &g, &err) != M40_OK)
+		cli_die(M40_EXIT_MODEL, "%s", err.msg);
+	return g;
+}
+
+void
+cli_close_gguf(m40_gguf *g)
+{
+	m40_gguf_close(g);
+	free(demo_buf);
+	demo_buf = NULL;
+}
+
+m40_model *
+cli_open_model(const char *arg)
+{
+	m40_error err;
+	m40_model *m = NULL;
+	m40_gguf *g = cli_open_gguf(arg);
+
+	m40_error_clear(&err);
+	/* The model keeps g for the life of the program. */
+	if (m40_model_from_gguf(g, &m, &err) != M40_OK)
+		cli_die(cli_exit_code(err.code), "%s", err.msg);
+	return m;
+}

@@ -1,0 +1,2 @@
+/* backend-cpu.c: (being written) */
+#include "m40-int.h"

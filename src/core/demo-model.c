@@ -1,0 +1,2 @@
+/* demo-model.c: (being written) */
+#include "m40-int.h"

@@ -1,0 +1,2 @@
+/* engine.c: (being written) */
+#include "m40-int.h"

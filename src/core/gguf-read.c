@@ -1,0 +1,2 @@
+/* gguf-read.c: (being written) */
+#include "m40-int.h"

@@ -1,0 +1,2 @@
+/* gguf-write.c: (being written) */
+#include "m40-int.h"

@@ -1,0 +1,2 @@
+/* model.c: (being written) */
+#include "m40-int.h"

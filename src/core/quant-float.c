@@ -1,0 +1,2 @@
+/* quant-float.c: (being written) */
+#include "m40-int.h"

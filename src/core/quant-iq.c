@@ -1,0 +1,2 @@
+/* quant-iq.c: (being written) */
+#include "m40-int.h"

@@ -1,0 +1,2 @@
+/* quant-k.c: (being written) */
+#include "m40-int.h"

@@ -1,0 +1,2 @@
+/* quant-legacy.c: (being written) */
+#include "m40-int.h"

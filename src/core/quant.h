@@ -1,0 +1,1 @@
+/* quant.h: (being written) */

@@ -1,0 +1,2 @@
+/* sampler.c: (being written) */
+#include "m40-int.h"

@@ -1,0 +1,2 @@
+/* types.c: (being written) */
+#include "m40-int.h"

@@ -1,0 +1,2 @@
+/* vocab.c: (being written) */
+#include "m40-int.h"
