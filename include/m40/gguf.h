@@ -143,6 +143,9 @@ m40_status m40_gguf_add_tensor(m40_gguf_writer *w, const char *name, int type,
 	uint32_t n_dims, const int64_t *ne, const void *data, size_t size);
 /* Write to path through a temporary file and rename; version 2 or 3. */
 m40_status m40_gguf_writer_save(m40_gguf_writer *w, const char *path, uint32_t version, m40_error *err);
+/* The same bytes into a malloc'ed buffer owned by the caller. */
+m40_status m40_gguf_writer_to_memory(m40_gguf_writer *w, uint32_t version, void **buf, size_t *size,
+	m40_error *err);
 
 #ifdef __cplusplus
 }
