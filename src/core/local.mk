@@ -33,7 +33,7 @@ src_core_libm40core_la_SOURCES = \
 	src/core/backend-cpu.c \
 	src/core/engine.c
 src_core_libm40core_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
-src_core_libm40core_la_LIBADD = $(PTHREAD_LIBS) $(ZLIB_LIBS) $(LIBARCHIVE_LIBS)
+src_core_libm40core_la_LIBADD = $(PTHREAD_LIBS)
 src_core_libm40core_la_LDFLAGS = -version-info $(M40CORE_VERSION_INFO) \
 	-export-symbols-regex '^m40_'
 if HAVE_CUDA
