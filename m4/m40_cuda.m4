@@ -72,7 +72,8 @@ _M40EOF
       m40_flag="-gencode arch=compute_$m40_arch,code=sm_$m40_arch"
       AS_IF([m40_try_nvcc "$m40_flag"], [
         AC_MSG_RESULT([yes])
-        CUDA_ARCH_FLAGS="$CUDA_ARCH_FLAGS $m40_flag"
+        dnl Machine code for the card, plus PTX so newer cards can JIT it.
+        CUDA_ARCH_FLAGS="$CUDA_ARCH_FLAGS -gencode arch=compute_$m40_arch,code=@<:@sm_$m40_arch,compute_$m40_arch@:>@"
       ], [
         AC_MSG_RESULT([no])
         sed 's/^/| /' conftest.nvlog >&AS_MESSAGE_LOG_FD
