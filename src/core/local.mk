@@ -25,6 +25,7 @@ src_core_libm40core_la_SOURCES = \
 	src/core/quant-k.c \
 	src/core/quant-iq.c \
 	src/core/vocab.c \
+	src/core/model-int.h \
 	src/core/model.c \
 	src/core/demo-model.c \
 	src/core/sampler.c \
