@@ -17,6 +17,7 @@ src_core_libm40core_la_SOURCES = \
 	src/core/m40-int.h \
 	src/core/error.c \
 	src/core/types.c \
+	src/core/gguf-int.h \
 	src/core/gguf-read.c \
 	src/core/gguf-write.c \
 	src/core/quant.h \
