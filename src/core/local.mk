@@ -33,6 +33,8 @@ src_core_libm40core_la_SOURCES = \
 	src/core/backend-ops.h \
 	src/core/backend.c \
 	src/core/backend-cpu.c \
+	src/core/threadpool.h \
+	src/core/threadpool.c \
 	src/core/engine.c
 src_core_libm40core_la_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
 src_core_libm40core_la_LIBADD = $(PTHREAD_LIBS)
