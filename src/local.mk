@@ -12,6 +12,6 @@ src_m40_inspect_LDADD = $(CLI_LDADD) $(JANSSON_LIBS)
 src_m40_tokenize_SOURCES = src/m40-tokenize.c
 src_m40_tokenize_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 src_m40_tokenize_LDADD = $(CLI_LDADD) $(JANSSON_LIBS)
-src_m40_generate_SOURCES = src/m40-generate.c
+src_m40_generate_SOURCES = src/m40-generate.c src/generate.h src/generate-input.c src/generate-run.c
 src_m40_generate_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 src_m40_generate_LDADD = $(CLI_LDADD) $(JANSSON_LIBS)
