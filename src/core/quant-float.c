@@ -1,2 +1,186 @@
-/* quant-float.c: (being written) */
+/* quant-float.c: the plain float formats F32, F16 and BF16, and the
+ * half/bfloat16 conversions. */
 #include "m40-int.h"
+
+#include <string.h>
+
+#include "quant.h"
+
+float m40_fp16_to_fp32(uint16_t h)
+{
+	return m40i_half_to_float(h);
+}
+
+/*
+ * Float to half, rounding to nearest even; overflow gives infinity, NaN
+ * stays NaN (quiet, sign and top payload bits kept).  (F. Giesen's
+ * float_to_half_fast3_rtne.)
+ */
+uint16_t m40_fp32_to_fp16(float f)
+{
+	uint32_t x, ax;
+	uint16_t sign;
+
+	memcpy(&x, &f, sizeof x);
+	sign = (uint16_t)((x >> 16) & 0x8000);
+	ax = x & 0x7fffffff;
+	if (ax > 0x7f800000) /* NaN */
+		return sign | 0x7e00 | ((ax >> 13) & 0x1ff);
+	if (ax >= 0x477ff000) /* 65520 and up round to infinity */
+		return sign | 0x7c00;
+	if (ax < 0x38800000) { /* below 2^-14: a half subnormal or zero */
+		/* Adding 0.5 leaves the float with the half's ulp, 2^-24, so
+		 * the FPU rounds to nearest even for us. */
+		float a;
+		uint32_t u;
+		memcpy(&a, &ax, sizeof a);
+		a += 0.5f;
+		memcpy(&u, &a, sizeof u);
+		return sign | (uint16_t)(u - 0x3f000000);
+	}
+	/* Normal: rebias the exponent, round the 13 dropped mantissa bits
+	 * to nearest even (a carry moves into the exponent, as it should). */
+	ax -= (uint32_t)(127 - 15) << 23;
+	ax += 0xfff + ((ax >> 13) & 1);
+	return sign | (uint16_t)(ax >> 13);
+}
+
+float m40_bf16_to_fp32(uint16_t h)
+{
+	uint32_t u = (uint32_t)h << 16;
+	float f;
+
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+/* Float to bfloat16 as ggml does it: round to nearest even, NaN quiet. */
+uint16_t m40_fp32_to_bf16(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof u);
+	if ((u & 0x7fffffff) > 0x7f800000)
+		return (uint16_t)((u >> 16) | 0x40);
+	return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
+}
+
+/* ---- F32 ---- */
+
+static void dequantize_f32(const void *src, float *dst, int64_t n)
+{
+	memcpy(dst, src, (size_t)n * sizeof *dst);
+}
+
+static void quantize_f32(const float *src, void *dst, int64_t n)
+{
+	memcpy(dst, src, (size_t)n * sizeof *src);
+}
+
+#define M40I_F32_KERNELS(sfx, attr) \
+	attr static float f32_dot_##sfx(const void *row, const float *x, int64_t n) \
+	{ \
+		return m40i_dot_f32(row, x, n); \
+	} \
+	attr static void f32_dot_multi_##sfx(const void *row, const float *x, int64_t n, \
+					     int nx, float *y, size_t y_stride) \
+	{ \
+		for (int j = 0; j < nx; j++) \
+			y[j * y_stride] = m40i_dot_f32(row, x + j * n, n); \
+	}
+M40I_F32_KERNELS(base, )
+#ifdef M40I_HAVE_AVX2
+M40I_F32_KERNELS(avx2, M40I_TARGET_AVX2)
+#endif
+
+const struct m40i_format m40i_format_f32 = {
+	.type = M40_TYPE_F32,
+	.block_size = 1,
+	.block_bytes = 4,
+	.dequantize = dequantize_f32,
+	.quantize = quantize_f32,
+	.kernels = M40I_KERNELS(f32),
+};
+
+/* ---- F16 ---- */
+
+M40I_INLINE void decode_f16(const void *src, float *dst, int64_t n)
+{
+	const uint16_t *h = src;
+	int64_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		m40i_store8(dst + i, m40i_half_to_float8(h + i));
+	for (; i < n; i++)
+		dst[i] = m40i_half_to_float(m40i_rd16(h + i));
+}
+
+static void dequantize_f16(const void *src, float *dst, int64_t n)
+{
+	decode_f16(src, dst, n);
+}
+
+static void quantize_f16(const float *src, void *dst, int64_t n)
+{
+	unsigned char *d = dst;
+
+	for (int64_t i = 0; i < n; i++) {
+		uint16_t h = m40_fp32_to_fp16(src[i]);
+		memcpy(d + 2 * i, &h, 2);
+	}
+}
+
+M40I_FORMAT_KERNELS(f16, decode_f16, 1, 2)
+
+const struct m40i_format m40i_format_f16 = {
+	.type = M40_TYPE_F16,
+	.block_size = 1,
+	.block_bytes = 2,
+	.dequantize = dequantize_f16,
+	.quantize = quantize_f16,
+	.kernels = M40I_KERNELS(f16),
+};
+
+/* ---- BF16 ---- */
+
+M40I_INLINE void decode_bf16(const void *src, float *dst, int64_t n)
+{
+	const uint16_t *h = src;
+	int64_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		u16x8 hv;
+		u32x8 u;
+		memcpy(&hv, h + i, sizeof hv);
+		u = __builtin_convertvector(hv, u32x8) << 16;
+		memcpy(dst + i, &u, sizeof u);
+	}
+	for (; i < n; i++)
+		dst[i] = m40_bf16_to_fp32(m40i_rd16(h + i));
+}
+
+static void dequantize_bf16(const void *src, float *dst, int64_t n)
+{
+	decode_bf16(src, dst, n);
+}
+
+static void quantize_bf16(const float *src, void *dst, int64_t n)
+{
+	unsigned char *d = dst;
+
+	for (int64_t i = 0; i < n; i++) {
+		uint16_t h = m40_fp32_to_bf16(src[i]);
+		memcpy(d + 2 * i, &h, 2);
+	}
+}
+
+M40I_FORMAT_KERNELS(bf16, decode_bf16, 1, 2)
+
+const struct m40i_format m40i_format_bf16 = {
+	.type = M40_TYPE_BF16,
+	.block_size = 1,
+	.block_bytes = 2,
+	.dequantize = dequantize_bf16,
+	.quantize = quantize_bf16,
+	.kernels = M40I_KERNELS(bf16),
+};

@@ -1,2 +1,56 @@
-/* quant-iq.c: (being written) */
+/* quant-iq.c: IQ4_NL, blocks of 32 4-bit indices into a fixed non-linear
+ * table of 16 levels with one FP16 scale (ggml-common.h block_iq4_nl). */
 #include "m40-int.h"
+
+#include <string.h>
+
+#include "quant.h"
+
+#define QK 32
+
+struct block_iq4_nl {
+	uint16_t d;
+	uint8_t qs[QK / 2]; /* element j: low nibble of qs[j]; j+16: high nibble */
+};
+_Static_assert(sizeof(struct block_iq4_nl) == 18, "iq4_nl block");
+
+static const int8_t kvalues_iq4nl[16] = {
+	-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
+};
+
+/* y = d * kvalues[q] */
+M40I_INLINE void decode_iq4_nl(const void *src, float *y, int64_t nb)
+{
+	const struct block_iq4_nl *b = src;
+
+	for (int64_t i = 0; i < nb; i++, y += QK) {
+		float d = m40i_half_to_float(b[i].d);
+		int8_t q[QK];
+
+		for (int j = 0; j < QK / 2; j++) {
+			q[j] = kvalues_iq4nl[b[i].qs[j] & 15];
+			q[j + QK / 2] = kvalues_iq4nl[b[i].qs[j] >> 4];
+		}
+		for (int k = 0; k < QK; k += 8) {
+			i8x8 v;
+			memcpy(&v, q + k, sizeof v);
+			m40i_store8(y + k, m40i_i8_to_f32(v) * d);
+		}
+	}
+}
+
+static void dequantize_iq4_nl(const void *src, float *y, int64_t nb)
+{
+	decode_iq4_nl(src, y, nb);
+}
+
+M40I_FORMAT_KERNELS(iq4_nl, decode_iq4_nl, QK, sizeof(struct block_iq4_nl))
+
+const struct m40i_format m40i_format_iq4_nl = {
+	.type = M40_TYPE_IQ4_NL,
+	.block_size = QK,
+	.block_bytes = sizeof(struct block_iq4_nl),
+	.dequantize = dequantize_iq4_nl,
+	.quantize = NULL,
+	.kernels = M40I_KERNELS(iq4_nl),
+};

@@ -1,2 +1,228 @@
-/* quant-k.c: (being written) */
+/*
+ * quant-k.c: ggml's k-quants, super-blocks of 256 elements in sub-blocks
+ * of 16 or 32 with their own small scales: Q2_K, Q3_K, Q4_K, Q5_K and Q6_K
+ * (ggml-common.h block_q*_K, ggml-quants.c dequantize_row_q*_K).
+ */
 #include "m40-int.h"
+
+#include <string.h>
+
+#include "quant.h"
+
+#define QK_K 256
+
+struct block_q2_k {
+	uint8_t scales[QK_K / 16]; /* per 16: scale in the low nibble, min in the high */
+	uint8_t qs[QK_K / 4];      /* 2-bit quants */
+	uint16_t d, dmin;          /* scale of the scales, scale of the mins */
+};
+struct block_q3_k {
+	uint8_t hmask[QK_K / 8];   /* third bit of each quant, set means +4 */
+	uint8_t qs[QK_K / 4];      /* low 2 bits */
+	uint8_t scales[12];        /* 16 6-bit scales, offset by 32 */
+	uint16_t d;
+};
+struct block_q4_k {
+	uint16_t d, dmin;
+	uint8_t scales[12];        /* 8 6-bit scales and 8 6-bit mins */
+	uint8_t qs[QK_K / 2];
+};
+struct block_q5_k {
+	uint16_t d, dmin;
+	uint8_t scales[12];
+	uint8_t qh[QK_K / 8];      /* fifth bits */
+	uint8_t qs[QK_K / 2];
+};
+struct block_q6_k {
+	uint8_t ql[QK_K / 2];      /* low 4 bits */
+	uint8_t qh[QK_K / 4];      /* high 2 bits */
+	int8_t scales[QK_K / 16];
+	uint16_t d;
+};
+_Static_assert(sizeof(struct block_q2_k) == 84, "q2_K block");
+_Static_assert(sizeof(struct block_q3_k) == 110, "q3_K block");
+_Static_assert(sizeof(struct block_q4_k) == 144, "q4_K block");
+_Static_assert(sizeof(struct block_q5_k) == 176, "q5_K block");
+_Static_assert(sizeof(struct block_q6_k) == 210, "q6_K block");
+
+/*
+ * Q2_K: sub-block s (16 elements) takes its 2-bit quants from bit pair
+ * (s % 8) / 2 of 16 bytes of qs; y = d * scale - dmin * min.
+ */
+M40I_INLINE void decode_q2_k(const void *src, float *y, int64_t nb)
+{
+	const struct block_q2_k *b = src;
+
+	for (int64_t i = 0; i < nb; i++, y += QK_K) {
+		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
+
+		for (int s = 0; s < 16; s++) {
+			const uint8_t *q = b[i].qs + 32 * (s / 8) + 16 * (s % 2);
+			int shift = 2 * ((s % 8) / 2);
+			float dl = d * (b[i].scales[s] & 15), ml = dmin * (b[i].scales[s] >> 4);
+
+			for (int k = 0; k < 16; k += 8) {
+				u8x8 v = (m40i_load_u8x8(q + k) >> shift) & 3;
+				m40i_store8(y + 16 * s + k, m40i_u8_to_f32(v) * dl - ml);
+			}
+		}
+	}
+}
+
+/* The 16 6-bit scales of Q3_K: low 4 bits in bytes 0-7, the top 2 in 8-11. */
+M40I_INLINE void q3_k_scales(const uint8_t packed[12], int8_t sc[16])
+{
+	const uint32_t kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
+	uint32_t aux[4], tmp;
+
+	memcpy(aux, packed, 12);
+	tmp = aux[2];
+	aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4);
+	aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
+	aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4);
+	aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4);
+	memcpy(sc, aux, 16);
+}
+
+/* Q3_K: as Q2_K for the low bits; a clear hmask bit subtracts 4. */
+M40I_INLINE void decode_q3_k(const void *src, float *y, int64_t nb)
+{
+	const struct block_q3_k *b = src;
+
+	for (int64_t i = 0; i < nb; i++, y += QK_K) {
+		float d = m40i_half_to_float(b[i].d);
+		int8_t sc[16];
+
+		q3_k_scales(b[i].scales, sc);
+		for (int s = 0; s < 16; s++) {
+			int n = s / 8, j = (s % 8) / 2, h = s % 2;
+			const uint8_t *q = b[i].qs + 32 * n + 16 * h;
+			const uint8_t *hm = b[i].hmask + 16 * h;
+			uint8_t bit = (uint8_t)(1 << (4 * n + j));
+			float dl = d * (sc[s] - 32);
+
+			for (int k = 0; k < 16; k += 8) {
+				u8x8 lo = (m40i_load_u8x8(q + k) >> (2 * j)) & 3;
+				i8x8 four = (i8x8)((m40i_load_u8x8(hm + k) & bit) == 0) & 4;
+				m40i_store8(y + 16 * s + k, m40i_i8_to_f32((i8x8)lo - four) * dl);
+			}
+		}
+	}
+}
+
+/* Scale and min j (0-7) of Q4_K and Q5_K, 6 bits each. */
+M40I_INLINE void scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m)
+{
+	if (j < 4) {
+		*sc = q[j] & 63;
+		*m = q[j + 4] & 63;
+	} else {
+		*sc = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+		*m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+	}
+}
+
+/* Q4_K: 64 elements per 32 bytes of qs, low nibbles first;
+ * y = d * scale * q - dmin * min per sub-block of 32. */
+M40I_INLINE void decode_q4_k(const void *src, float *y, int64_t nb)
+{
+	const struct block_q4_k *b = src;
+
+	for (int64_t i = 0; i < nb; i++, y += QK_K) {
+		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
+
+		for (int j = 0; j < 4; j++) {
+			const uint8_t *q = b[i].qs + 32 * j;
+			uint8_t sc1, m1, sc2, m2;
+			float d1, d2, min1, min2;
+
+			scale_min_k4(2 * j, b[i].scales, &sc1, &m1);
+			scale_min_k4(2 * j + 1, b[i].scales, &sc2, &m2);
+			d1 = d * sc1, min1 = dmin * m1;
+			d2 = d * sc2, min2 = dmin * m2;
+			for (int k = 0; k < 32; k += 8) {
+				u8x8 v = m40i_load_u8x8(q + k);
+				m40i_store8(y + 64 * j + k, m40i_u8_to_f32(v & 15) * d1 - min1);
+				m40i_store8(y + 64 * j + 32 + k, m40i_u8_to_f32(v >> 4) * d2 - min2);
+			}
+		}
+	}
+}
+
+/* Q5_K: Q4_K with a fifth bit, bit 2j (low) or 2j+1 (high) of qh[l]. */
+M40I_INLINE void decode_q5_k(const void *src, float *y, int64_t nb)
+{
+	const struct block_q5_k *b = src;
+
+	for (int64_t i = 0; i < nb; i++, y += QK_K) {
+		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
+
+		for (int j = 0; j < 4; j++) {
+			const uint8_t *q = b[i].qs + 32 * j;
+			uint8_t sc1, m1, sc2, m2, u1 = (uint8_t)(1 << 2 * j), u2 = (uint8_t)(2 << 2 * j);
+			float d1, d2, min1, min2;
+
+			scale_min_k4(2 * j, b[i].scales, &sc1, &m1);
+			scale_min_k4(2 * j + 1, b[i].scales, &sc2, &m2);
+			d1 = d * sc1, min1 = dmin * m1;
+			d2 = d * sc2, min2 = dmin * m2;
+			for (int k = 0; k < 32; k += 8) {
+				u8x8 v = m40i_load_u8x8(q + k), h = m40i_load_u8x8(b[i].qh + k);
+				u8x8 lo = (v & 15) | ((u8x8)((h & u1) != 0) & 16);
+				u8x8 hi = (v >> 4) | ((u8x8)((h & u2) != 0) & 16);
+				m40i_store8(y + 64 * j + k, m40i_u8_to_f32(lo) * d1 - min1);
+				m40i_store8(y + 64 * j + 32 + k, m40i_u8_to_f32(hi) * d2 - min2);
+			}
+		}
+	}
+}
+
+/* Q6_K: each half (128 elements) takes 64 bytes of ql and 32 of qh; four
+ * runs of 32 elements with 8-bit scales per 16; y = d * scale * (q - 32). */
+M40I_INLINE void decode_q6_k(const void *src, float *y, int64_t nb)
+{
+	const struct block_q6_k *b = src;
+
+	for (int64_t i = 0; i < nb; i++) {
+		float d = m40i_half_to_float(b[i].d);
+
+		for (int n = 0; n < 2; n++, y += 128) {
+			const uint8_t *ql = b[i].ql + 64 * n, *qh = b[i].qh + 32 * n;
+			const int8_t *sc = b[i].scales + 8 * n;
+
+			for (int k = 0; k < 32; k += 8) {
+				int is = k / 16;
+				u8x8 a = m40i_load_u8x8(ql + k), c = m40i_load_u8x8(ql + 32 + k);
+				u8x8 h = m40i_load_u8x8(qh + k);
+				u8x8 q1 = (a & 15) | (h & 3) << 4;
+				u8x8 q2 = (c & 15) | ((h >> 2) & 3) << 4;
+				u8x8 q3 = (a >> 4) | ((h >> 4) & 3) << 4;
+				u8x8 q4 = (c >> 4) | ((h >> 6) & 3) << 4;
+				m40i_store8(y + k, m40i_i8_to_f32((i8x8)q1 - 32) * (d * sc[is]));
+				m40i_store8(y + 32 + k, m40i_i8_to_f32((i8x8)q2 - 32) * (d * sc[is + 2]));
+				m40i_store8(y + 64 + k, m40i_i8_to_f32((i8x8)q3 - 32) * (d * sc[is + 4]));
+				m40i_store8(y + 96 + k, m40i_i8_to_f32((i8x8)q4 - 32) * (d * sc[is + 6]));
+			}
+		}
+	}
+}
+
+#define K_FORMAT(name, TYPE) \
+	static void dequantize_##name(const void *src, float *y, int64_t nb) \
+	{ \
+		decode_##name(src, y, nb); \
+	} \
+	M40I_FORMAT_KERNELS(name, decode_##name, QK_K, sizeof(struct block_##name)) \
+	const struct m40i_format m40i_format_##name = { \
+		.type = M40_TYPE_##TYPE, \
+		.block_size = QK_K, \
+		.block_bytes = sizeof(struct block_##name), \
+		.dequantize = dequantize_##name, \
+		.quantize = NULL, \
+		.kernels = M40I_KERNELS(name), \
+	};
+K_FORMAT(q2_k, Q2_K)
+K_FORMAT(q3_k, Q3_K)
+K_FORMAT(q4_k, Q4_K)
+K_FORMAT(q5_k, Q5_K)
+K_FORMAT(q6_k, Q6_K)

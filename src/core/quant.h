@@ -1,1 +1,287 @@
-/* quant.h: (being written) */
+/*
+ * quant.h: the tensor formats on the CPU (internal): block decoders, dot
+ * products of stored rows with FP32 activations, and the kernel skeleton
+ * every format shares.
+ *
+ * Each format writes one function, the decoder of whole blocks into floats
+ * (exactly ggml's dequantize_row_*), and M40I_FORMAT_KERNELS builds its dot
+ * products from it: decode up to M40I_CHUNK elements into a small buffer on
+ * the stack, then multiply-add that buffer with x in 8-wide vectors and four
+ * accumulators.  The vectors are GCC/Clang vector extensions, so the same
+ * source compiles twice: for the baseline CPU and, on x86-64, with AVX2 and
+ * FMA, picked at run time.  Activations stay FP32 throughout.
+ *
+ * Block rows must be 2-byte aligned (GGUF aligns tensors to 32 bytes and
+ * every block is an even number of bytes); x and y need no alignment.
+ */
+#ifndef M40_QUANT_H
+#define M40_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Dot of one stored row (n elements of type) with FP32 x.  The type must be
+ * computable and n a multiple of its block size (0 otherwise). */
+float m40i_vec_dot(int type, const void *row, const float *x, int64_t n);
+/* y[j*y_stride] = dot(row, x + j*n) for j < nx: the row is decoded once for
+ * all nx activations (prompt batches); the same as nx calls of m40i_vec_dot
+ * up to float reassociation. */
+void m40i_vec_dot_multi(int type, const void *row, const float *x, int64_t n,
+			int nx, float *y, size_t y_stride);
+
+/* Kernel sets: the baseline one and, where the CPU has them, AVX2+FMA. */
+enum { M40I_KERNELS_BASE, M40I_KERNELS_AVX2, M40I_KERNELS_COUNT };
+
+typedef float (*m40i_dot_fn)(const void *row, const float *x, int64_t n);
+typedef void (*m40i_dot_multi_fn)(const void *row, const float *x, int64_t n,
+				  int nx, float *y, size_t y_stride);
+
+/* One tensor format. */
+struct m40i_format {
+	int type; /* enum m40_type */
+	int block_size; /* elements per block */
+	size_t block_bytes;
+	/* Exactly ggml's dequantization, bit for bit. */
+	void (*dequantize)(const void *src, float *dst, int64_t nblocks);
+	/* ggml's reference quantizer, or NULL where m40-llm has none. */
+	void (*quantize)(const float *src, void *dst, int64_t nblocks);
+	struct {
+		m40i_dot_fn dot;
+		m40i_dot_multi_fn dot_multi;
+	} kernels[M40I_KERNELS_COUNT];
+};
+
+/* The format of a computable type, or NULL. */
+const struct m40i_format *m40i_format_of(int type);
+/* The best kernel set this CPU runs. */
+int m40i_kernels_best(void);
+
+/* quant-float.c */
+extern const struct m40i_format m40i_format_f32, m40i_format_f16, m40i_format_bf16;
+/* quant-legacy.c */
+extern const struct m40i_format m40i_format_q4_0, m40i_format_q4_1,
+	m40i_format_q5_0, m40i_format_q5_1, m40i_format_q8_0;
+/* quant-k.c */
+extern const struct m40i_format m40i_format_q2_k, m40i_format_q3_k,
+	m40i_format_q4_k, m40i_format_q5_k, m40i_format_q6_k;
+/* quant-iq.c */
+extern const struct m40i_format m40i_format_iq4_nl;
+
+/* ---- building blocks for the decoders ---- */
+
+/* These helpers are always inlined, so GCC's note that 32-byte vector
+ * arguments pass differently with and without AVX does not apply (it is
+ * raised at every call, hence off for the rest of the file). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+#define M40I_INLINE static inline __attribute__((always_inline))
+
+typedef float f32x8 __attribute__((vector_size(32)));
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef uint32_t u32x8 __attribute__((vector_size(32)));
+typedef uint8_t u8x8 __attribute__((vector_size(8)));
+typedef int8_t i8x8 __attribute__((vector_size(8)));
+typedef uint8_t u8x16 __attribute__((vector_size(16)));
+typedef uint16_t u16x8 __attribute__((vector_size(16)));
+
+/* memcpy keeps loads and stores free of alignment and aliasing rules; the
+ * compiler turns each into one unaligned vector move. */
+M40I_INLINE f32x8 m40i_load8(const float *p)
+{
+	f32x8 v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* A macro: GCC notes an ABI change for 32-byte vector arguments. */
+#define m40i_store8(p, v) \
+	do { \
+		f32x8 v_ = (v); \
+		memcpy((p), &v_, sizeof v_); \
+	} while (0)
+
+M40I_INLINE u8x16 m40i_load_u8x16(const uint8_t *p)
+{
+	u8x16 v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+M40I_INLINE u8x8 m40i_load_u8x8(const uint8_t *p)
+{
+	u8x8 v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* Eight small integers to floats. */
+M40I_INLINE f32x8 m40i_u8_to_f32(u8x8 v)
+{
+	return __builtin_convertvector(__builtin_convertvector(v, i32x8), f32x8);
+}
+
+M40I_INLINE f32x8 m40i_i8_to_f32(i8x8 v)
+{
+	return __builtin_convertvector(__builtin_convertvector(v, i32x8), f32x8);
+}
+
+M40I_INLINE uint16_t m40i_rd16(const void *p)
+{
+	uint16_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/*
+ * IEEE half to float, exact for every input (NaN payloads kept), without
+ * branches: move exponent and mantissa into place and rebias; infinities
+ * and NaNs get the rest of the exponent range, and subnormals are
+ * renormalized by one float subtraction.  (F. Giesen's half_to_float.)
+ */
+M40I_INLINE float m40i_half_to_float(uint16_t h)
+{
+	uint32_t o = (uint32_t)(h & 0x7fff) << 13;
+	uint32_t e = o & 0x0f800000u; /* the exponent field, shifted */
+	float f;
+
+	o += (127 - 15) << 23;
+	if (e == 0x0f800000u) /* Inf or NaN */
+		o += (128 - 16) << 23;
+	else if (e == 0) { /* zero or subnormal */
+		o += 1 << 23;
+		memcpy(&f, &o, sizeof f);
+		f -= 6.103515625e-05f; /* 2^-14 */
+		memcpy(&o, &f, sizeof o);
+	}
+	o |= (uint32_t)(h & 0x8000) << 16;
+	memcpy(&f, &o, sizeof f);
+	return f;
+}
+
+/* The same for eight halves at once. */
+M40I_INLINE f32x8 m40i_half_to_float8(const uint16_t *p)
+{
+	u16x8 hv;
+	memcpy(&hv, p, sizeof hv);
+	u32x8 h = __builtin_convertvector(hv, u32x8);
+	u32x8 o = (h & 0x7fff) << 13;
+	u32x8 e = o & 0x0f800000u;
+	f32x8 f, sub;
+	u32x8 osub;
+
+	o += (127 - 15) << 23;
+	o += (u32x8)(e == 0x0f800000u) & ((128 - 16) << 23);
+	osub = o + (1 << 23);
+	memcpy(&sub, &osub, sizeof sub);
+	sub -= 6.103515625e-05f;
+	memcpy(&osub, &sub, sizeof osub);
+	o = ((u32x8)(e == 0) & osub) | (~(u32x8)(e == 0) & o);
+	o |= (h & 0x8000) << 16;
+	memcpy(&f, &o, sizeof f);
+	return f;
+}
+
+/* ---- the kernel skeleton ---- */
+
+/* Elements decoded at a time: one k-quant super-block, eight of 32. */
+#define M40I_CHUNK 256
+
+typedef void (*m40i_decode_fn)(const void *src, float *dst, int64_t nblocks);
+
+/* Dot of n floats; n need not be a multiple of 8. */
+M40I_INLINE float m40i_dot_f32(const float *w, const float *x, int64_t n)
+{
+	f32x8 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+	int64_t i = 0;
+	float s = 0;
+
+	for (; i + 32 <= n; i += 32) {
+		a0 += m40i_load8(w + i) * m40i_load8(x + i);
+		a1 += m40i_load8(w + i + 8) * m40i_load8(x + i + 8);
+		a2 += m40i_load8(w + i + 16) * m40i_load8(x + i + 16);
+		a3 += m40i_load8(w + i + 24) * m40i_load8(x + i + 24);
+	}
+	for (; i + 8 <= n; i += 8)
+		a0 += m40i_load8(w + i) * m40i_load8(x + i);
+	a0 = (a0 + a1) + (a2 + a3);
+	for (int k = 0; k < 8; k++)
+		s += a0[k];
+	for (; i < n; i++)
+		s += w[i] * x[i];
+	return s;
+}
+
+/* Dot of a row of blocks with x: decode a chunk, then multiply-add it. */
+M40I_INLINE float m40i_dot_blocks(m40i_decode_fn decode, int bsize, size_t bbytes,
+				  const void *row, const float *x, int64_t n)
+{
+	const unsigned char *src = row;
+	float w[M40I_CHUNK];
+	float s = 0;
+
+	for (int64_t i = 0; i < n; i += M40I_CHUNK) {
+		int64_t len = n - i < M40I_CHUNK ? n - i : M40I_CHUNK;
+		decode(src + (size_t)(i / bsize) * bbytes, w, len / bsize);
+		s += m40i_dot_f32(w, x + i, len);
+	}
+	return s;
+}
+
+/* The same for nx activations, decoding each chunk of the row once. */
+M40I_INLINE void m40i_dot_multi_blocks(m40i_decode_fn decode, int bsize, size_t bbytes,
+				       const void *row, const float *x, int64_t n,
+				       int nx, float *y, size_t y_stride)
+{
+	const unsigned char *src = row;
+	float w[M40I_CHUNK];
+
+	for (int j = 0; j < nx; j++)
+		y[j * y_stride] = 0;
+	for (int64_t i = 0; i < n; i += M40I_CHUNK) {
+		int64_t len = n - i < M40I_CHUNK ? n - i : M40I_CHUNK;
+		decode(src + (size_t)(i / bsize) * bbytes, w, len / bsize);
+		for (int j = 0; j < nx; j++)
+			y[j * y_stride] += m40i_dot_f32(w, x + j * n + i, len);
+	}
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define M40I_HAVE_AVX2 1
+#define M40I_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#endif
+
+/*
+ * M40I_FORMAT_KERNELS(name, decode, block_size, block_bytes) defines
+ * name_dot_base, name_dot_multi_base and their AVX2 twins from a decoder;
+ * M40I_KERNELS(name) is the matching initializer of .kernels.
+ */
+#define M40I_FORMAT_KERNELS_1(name, sfx, attr, decode, bs, bb) \
+	attr static float name##_dot_##sfx(const void *row, const float *x, int64_t n) \
+	{ \
+		return m40i_dot_blocks(decode, bs, bb, row, x, n); \
+	} \
+	attr static void name##_dot_multi_##sfx(const void *row, const float *x, int64_t n, \
+						int nx, float *y, size_t y_stride) \
+	{ \
+		m40i_dot_multi_blocks(decode, bs, bb, row, x, n, nx, y, y_stride); \
+	}
+
+#ifdef M40I_HAVE_AVX2
+#define M40I_FORMAT_KERNELS(name, decode, bs, bb) \
+	M40I_FORMAT_KERNELS_1(name, base, , decode, bs, bb) \
+	M40I_FORMAT_KERNELS_1(name, avx2, M40I_TARGET_AVX2, decode, bs, bb)
+#define M40I_KERNELS(name) \
+	{ { name##_dot_base, name##_dot_multi_base }, \
+	  { name##_dot_avx2, name##_dot_multi_avx2 } }
+#else
+#define M40I_FORMAT_KERNELS(name, decode, bs, bb) \
+	M40I_FORMAT_KERNELS_1(name, base, , decode, bs, bb)
+#define M40I_KERNELS(name) \
+	{ { name##_dot_base, name##_dot_multi_base }, \
+	  { name##_dot_base, name##_dot_multi_base } }
+#endif
+
+#endif
