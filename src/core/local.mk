@@ -25,6 +25,7 @@ src_core_libm40core_la_SOURCES = \
 	src/core/quant-legacy.c \
 	src/core/quant-k.c \
 	src/core/quant-iq.c \
+	src/core/quant-row.c \
 	src/core/vocab.c \
 	src/core/model-int.h \
 	src/core/model.c \
