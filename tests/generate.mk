@@ -5,3 +5,10 @@ check_PROGRAMS += tests/sampler-test
 tests_sampler_test_SOURCES = tests/sampler-test.c
 tests_sampler_test_LDADD = $(M40_TEST_LIBS) -lm
 TESTS += tests/sampler-test
+
+# Engine and CPU backend (H5): logits against references, batching, limits.
+EXTRA_DIST += tests/engine-common.h
+check_PROGRAMS += tests/engine-stories
+tests_engine_stories_SOURCES = tests/engine-stories.c tests/engine-common.h
+tests_engine_stories_LDADD = $(M40_TEST_LIBS) -lm
+TESTS += tests/engine-stories
