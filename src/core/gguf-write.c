@@ -559,7 +559,9 @@ serialize(const m40_gguf_writer *w, uint32_t version, struct sink *s, m40_error 
 		put_le(s, offset, 8);
 		offset += (t->size + align - 1) / align * align;
 	}
-	put_pad(s, align);
+	/* like gguf-py, a file without tensors ends without padding */
+	if (w->n_t > 0)
+		put_pad(s, align);
 	for (i = 0; i < w->n_t; i++) {
 		sink_put(s, w->t[i].data, w->t[i].size);
 		put_pad(s, align);
@@ -616,7 +618,8 @@ m40_gguf_writer_save(m40_gguf_writer *w, const char *path, uint32_t version, m40
 	}
 	if (s.fd < 0) {
 		e = errno;
-		st = m40_error_set(err, M40_E_IO, _("%s: cannot create: %s"), tmp, strerror(e));
+		st = m40_error_set(err, M40_E_IO, _("%s: cannot create a temporary file: %s"), path,
+			strerror(e));
 		free(tmp);
 		return st;
 	}
