@@ -6,6 +6,8 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdnoreturn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -135,6 +137,21 @@ usage(void)
 	cli_help_footer();
 }
 
+/* Bad usage: one line naming the problem and where help is, exit 1. */
+static noreturn void __attribute__((format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", cli_program());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, _(" (try '%s --help')\n"), cli_program());
+	exit(M40_EXIT_FAILURE);
+}
+
 /* Strict number parsing: the whole argument, in range, or a usage error. */
 static long
 parse_long(const char *arg, const char *opt, long min, long max)
@@ -145,8 +162,7 @@ parse_long(const char *arg, const char *opt, long min, long max)
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
-		cli_warn(_("invalid value '%s' for %s (an integer from %ld to %ld)"), arg, opt, min, max);
-		cli_try_help();
+		usage_error(_("invalid value '%s' for %s (an integer from %ld to %ld)"), arg, opt, min, max);
 	}
 	return v;
 }
@@ -160,8 +176,7 @@ parse_float(const char *arg, const char *opt, double min, double max)
 	errno = 0;
 	v = strtod(arg, &end);
 	if (errno != 0 || end == arg || *end != '\0' || !(v >= min && v <= max)) {
-		cli_warn(_("invalid value '%s' for %s (a number from %g to %g)"), arg, opt, min, max);
-		cli_try_help();
+		usage_error(_("invalid value '%s' for %s (a number from %g to %g)"), arg, opt, min, max);
 	}
 	return (float)v;
 }
@@ -170,8 +185,7 @@ static const char *
 check_backend(const char *name, const char *where)
 {
 	if (strcmp(name, "cpu") != 0 && strcmp(name, "cuda") != 0 && strcmp(name, "auto") != 0) {
-		cli_warn(_("invalid backend '%s' in %s (cpu, cuda or auto)"), name, where);
-		cli_try_help();
+		usage_error(_("invalid backend '%s' in %s (cpu, cuda or auto)"), name, where);
 	}
 	return name;
 }
@@ -193,7 +207,8 @@ parse_options(int argc, char **argv, options *o)
 	if (o->texts == NULL || stops == NULL)
 		cli_die(M40_EXIT_FAILURE, _("out of memory"));
 
-	while ((c = getopt_long(argc, argv, "m:p:n:c:b:t:s:0v", longopts, NULL)) != -1) {
+	opterr = 0; /* our own one-line messages */
+	while ((c = getopt_long(argc, argv, ":m:p:n:c:b:t:s:0v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			o->model = optarg;
@@ -252,17 +267,15 @@ parse_options(int argc, char **argv, options *o)
 			errno = 0;
 			o->gen.sampling.seed = strtoull(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' || *optarg == '-') {
-				cli_warn(_("invalid value '%s' for %s (an integer from 0 to %llu)"), optarg,
+				usage_error(_("invalid value '%s' for %s (an integer from 0 to %llu)"), optarg,
 					"--seed", (unsigned long long)UINT64_MAX);
-				cli_try_help();
 			}
 			o->seed_given = true;
 			break;
 		}
 		case OPT_STOP:
 			if (*optarg == '\0') {
-				cli_warn(_("--stop needs a non-empty string"));
-				cli_try_help();
+				usage_error(_("--stop needs a non-empty string"));
 			}
 			stops[n_stops++] = optarg;
 			break;
@@ -296,13 +309,19 @@ parse_options(int argc, char **argv, options *o)
 		case OPT_VERSION:
 			cli_version();
 			exit(M40_EXIT_OK);
+		case ':':
+			if (optopt != 0)
+				usage_error(_("option requires an argument -- '%c'"), optopt);
+			usage_error(_("option '%s' requires an argument"), argv[optind - 1]);
 		default:
-			cli_try_help();
+			if (optopt != 0)
+				usage_error(_("invalid option -- '%c'"), optopt);
+			usage_error(_("unrecognized option '%s'"), argv[optind - 1]);
 		}
 	}
 	if (optind < argc) {
-		cli_warn(_("extra operand '%s' (prompts come on standard input or with -p)"), argv[optind]);
-		cli_try_help();
+		usage_error(_("extra operand '%s' (prompts come on standard input or with -p)"),
+			argv[optind]);
 	}
 	if (o->backend == NULL) {
 		const char *env = getenv("M40_BACKEND");
