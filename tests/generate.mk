@@ -12,3 +12,7 @@ check_PROGRAMS += tests/engine-stories
 tests_engine_stories_SOURCES = tests/engine-stories.c tests/engine-common.h
 tests_engine_stories_LDADD = $(M40_TEST_LIBS) -lm
 TESTS += tests/engine-stories
+check_PROGRAMS += tests/engine-models
+tests_engine_models_SOURCES = tests/engine-models.c tests/engine-common.h
+tests_engine_models_LDADD = $(M40_TEST_LIBS) -lm
+TESTS += tests/engine-models
