@@ -216,6 +216,10 @@ fmt_count(uint64_t n, char *buf, size_t size)
 static const char *
 fmt_real(double x, bool single, char *buf, size_t size)
 {
+	if (x == (double)(int64_t)x && x > -1e15 && x < 1e15) {
+		snprintf(buf, size, "%.0f", x); /* 10000, not 1e+04 */
+		return buf;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, size, "%.*g", prec, x);
 		if (single ? (float)strtod(buf, NULL) == (float)x : strtod(buf, NULL) == x)
@@ -431,7 +435,8 @@ print_tokenizer(const m40_gguf *g)
 		putchar('\n');
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(special_keys); i++) {
-		if (!m40_gguf_get_int(g, special_keys[i].key, &id))
+		/* llama.cpp writes (uint32_t)-1 for "none". */
+		if (!m40_gguf_get_int(g, special_keys[i].key, &id) || id < 0 || id == UINT32_MAX)
 			continue;
 		if (!any)
 			label(_("special tokens"));
@@ -654,6 +659,16 @@ jreal(double x)
 	return j ? j : json_null(); /* NaN and infinities have no JSON form */
 }
 
+/* A float32 as the shortest decimal that reads back as it (1e-05, not
+ * 9.99999975e-06). */
+static json_t *
+jreal32(double x)
+{
+	char buf[40];
+
+	return jreal(strtod(fmt_real(x, true, buf, sizeof buf), NULL));
+}
+
 static json_t *
 jvalue(const m40_gguf_value *v, bool full)
 {
@@ -664,7 +679,9 @@ jvalue(const m40_gguf_value *v, bool full)
 		return v->v.u64 <= INT64_MAX ? json_integer((json_int_t)v->v.u64) : jreal((double)v->v.u64);
 	case M40_GGUF_INT8: case M40_GGUF_INT16: case M40_GGUF_INT32: case M40_GGUF_INT64:
 		return json_integer((json_int_t)v->v.i64);
-	case M40_GGUF_FLOAT32: case M40_GGUF_FLOAT64:
+	case M40_GGUF_FLOAT32:
+		return jreal32(v->v.f64);
+	case M40_GGUF_FLOAT64:
 		return jreal(v->v.f64);
 	case M40_GGUF_BOOL:
 		return json_boolean(v->v.u64 != 0);
@@ -692,7 +709,10 @@ jvalue(const m40_gguf_value *v, bool full)
 		case M40_GGUF_ARRAY:
 			e = jvalue(&v->v.arr.items[i], full);
 			break;
-		case M40_GGUF_FLOAT32: case M40_GGUF_FLOAT64:
+		case M40_GGUF_FLOAT32:
+			e = jreal32(m40_gguf_arr_float(v, i));
+			break;
+		case M40_GGUF_FLOAT64:
 			e = jreal(m40_gguf_arr_float(v, i));
 			break;
 		case M40_GGUF_BOOL:
@@ -724,14 +744,14 @@ json_hparams(const m40_model *m)
 		"n_head_kv", (int)hp->n_head_kv,
 		"head_dim", (int)hp->head_dim,
 		"n_ff", (int)hp->n_ff,
-		"norm_eps", jreal(hp->norm_eps),
-		"rope_base", jreal(hp->rope_base),
+		"norm_eps", jreal32(hp->norm_eps),
+		"rope_base", jreal32(hp->rope_base),
 		"rope_neox", hp->rope_neox,
 		"rope_dim", (int)hp->rope_dim,
 		"rope_scaling", scaling[hp->rope_scaling],
-		"rope_scale", jreal(hp->rope_scale),
-		"rope_llama3_low", jreal(hp->rope_llama3_low),
-		"rope_llama3_high", jreal(hp->rope_llama3_high),
+		"rope_scale", jreal32(hp->rope_scale),
+		"rope_llama3_low", jreal32(hp->rope_llama3_low),
+		"rope_llama3_high", jreal32(hp->rope_llama3_high),
 		"rope_orig_ctx", (int)hp->rope_orig_ctx,
 		"tied_embeddings", hp->tied_embeddings,
 		"qkv_bias", hp->qkv_bias,
@@ -755,7 +775,7 @@ json_tokenizer(const m40_gguf *g)
 	json_object_set_new(j, "pre", pre ? jstr(pre, strlen(pre)) : json_null());
 	json_object_set_new(j, "n_tokens", json_integer(tok ? (json_int_t)tok->v.arr.n : 0));
 	for (size_t i = 0; i < ARRAY_SIZE(special_keys); i++)
-		if (m40_gguf_get_int(g, special_keys[i].key, &id))
+		if (m40_gguf_get_int(g, special_keys[i].key, &id) && id >= 0 && id != UINT32_MAX)
 			json_object_set_new(special, special_keys[i].what, json_integer((json_int_t)id));
 	json_object_set_new(j, "special", special);
 	if (m40_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &flag))
@@ -787,7 +807,9 @@ json_tensors(const m40_gguf *g)
 static void
 json_print(json_t *root)
 {
-	if (root == NULL || json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) != 0)
+	/* 16 digits: floats read as their shortest decimal (see jreal32) print
+	 * short, and doubles keep all but the last digit. */
+	if (root == NULL || json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(16)) != 0)
 		cli_die(M40_EXIT_FAILURE, _("cannot write the JSON document"));
 	putchar('\n');
 	json_decref(root);
@@ -830,7 +852,9 @@ print_vram(const struct vram *r)
 {
 	char b[64];
 
-	printf(_("\nGPU memory for a context of %d, %d sequence(s), batches of %d tokens:\n"),
+	putchar('\n');
+	printf(ngettext("GPU memory for a context of %d, %d sequence, batches of %d tokens:\n",
+		"GPU memory for a context of %d, %d sequences, batches of %d tokens:\n", r->n_seq),
 		r->n_ctx, r->n_seq, r->n_batch);
 	printf(_("  weights   %12s\n"), fmt_bytes(r->est.weights, b, sizeof b));
 	printf(_("  KV cache  %12s  (FP16)\n"), fmt_bytes(r->est.kv_cache, b, sizeof b));

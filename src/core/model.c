@@ -402,9 +402,6 @@ load_tensors(m40_model *m, m40_error *err)
 	m40_hparams *hp = &m->hp;
 	m40_status s;
 
-	if (m40_gguf_n_tensors(g) == 0)
-		return m40_error_set(err, M40_E_FORMAT,
-			_("the file has no tensors (a vocabulary-only file?)"));
 	for (size_t i = 0; i < m40_gguf_n_tensors(g); i++) {
 		const char *name = m40_gguf_tensor_at(g, i)->name;
 		if (!known_tensor(m, name))
@@ -465,6 +462,11 @@ m40_model_from_gguf(const m40_gguf *g, m40_model **out, m40_error *err)
 	if (m == NULL)
 		return m40_error_set(err, M40_E_NOMEM, _("out of memory"));
 	m->gguf = g;
+	if (m40_gguf_n_tensors(g) == 0) {
+		m40_model_close(m);
+		return m40_error_set(err, M40_E_FORMAT,
+			_("the file has no tensors (a vocabulary-only file?)"));
+	}
 	if ((s = read_hparams(g, &m->hp, err)) != M40_OK || (s = load_tensors(m, err)) != M40_OK) {
 		m40_model_close(m);
 		return s;
