@@ -321,6 +321,16 @@ start_prompt(run *r, int idx, size_t prompt)
 	sl->decoder = m40_decoder_new(r->vocab, false);
 	if (sl->decoder == NULL)
 		cli_die(M40_EXIT_FAILURE, _("out of memory"));
+	/* The prompt goes through the decoder too (its text dropped), so the
+	 * continuation decodes in context: a SentencePiece vocabulary strips
+	 * the leading space of the first word of a text, not of a word that
+	 * continues the prompt. */
+	{
+		char buf[4096];
+
+		for (i = 0; i < p->n; i++)
+			(void)m40_decoder_push(sl->decoder, p->ids[i], buf, sizeof(buf));
+	}
 	r->res[prompt].t_start = now();
 	text_append(&r->res[prompt], "", 0);
 }
