@@ -5,6 +5,8 @@ check_PROGRAMS += tests/sampler-test
 tests_sampler_test_SOURCES = tests/sampler-test.c
 tests_sampler_test_LDADD = $(M40_TEST_LIBS) -lm
 TESTS += tests/sampler-test
+TESTS += tests/generate-cli.sh tests/generate-pipe.sh
+EXTRA_DIST += tests/generate-cli.sh tests/generate-pipe.sh
 
 # Engine and CPU backend (H5): logits against references, batching, limits.
 EXTRA_DIST += tests/engine-common.h
@@ -16,3 +18,7 @@ check_PROGRAMS += tests/engine-models
 tests_engine_models_SOURCES = tests/engine-models.c tests/engine-common.h
 tests_engine_models_LDADD = $(M40_TEST_LIBS) -lm
 TESTS += tests/engine-models
+check_PROGRAMS += tests/engine-demo
+tests_engine_demo_SOURCES = tests/engine-demo.c tests/engine-common.h
+tests_engine_demo_LDADD = $(M40_TEST_LIBS) -lm
+TESTS += tests/engine-demo
