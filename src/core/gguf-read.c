@@ -218,7 +218,7 @@ rd_uint(struct reader *r, unsigned n, uint64_t *v, const char *what)
 {
 	if (left(r) < n)
 		return fail(r, M40_E_FORMAT, r->off,
-			_("the file ends inside %s (%llu bytes, %u needed)"), what,
+			_("the file ends inside the %s (%llu bytes left, %u needed)"), what,
 			(unsigned long long)left(r), n);
 	*v = le(r->p + r->off, n);
 	r->off += n;
@@ -357,11 +357,11 @@ rd_array(struct reader *r, struct m40_gguf *g, m40_gguf_value *v, unsigned depth
 	if (depth >= M40I_GGUF_MAX_DEPTH)
 		return fail(r, M40_E_FORMAT, at, _("arrays nested more than %d deep"),
 			M40I_GGUF_MAX_DEPTH);
-	if ((st = rd_u32(r, &et, _("an array's element type"))) != M40_OK)
+	if ((st = rd_u32(r, &et, _("array element type"))) != M40_OK)
 		return st;
 	if (et >= M40_GGUF_TYPE_COUNT)
 		return fail(r, M40_E_FORMAT, at, _("unknown array element type %u"), et);
-	if ((st = rd_uint(r, 8, &n, _("an array's length"))) != M40_OK)
+	if ((st = rd_uint(r, 8, &n, _("array length"))) != M40_OK)
 		return st;
 	v->v.arr.type = (enum m40_gguf_type)et;
 	v->v.arr.n = n;
@@ -410,10 +410,10 @@ rd_value(struct reader *r, struct m40_gguf *g, enum m40_gguf_type t, m40_gguf_va
 	memset(v, 0, sizeof *v);
 	v->type = t;
 	if (t == M40_GGUF_STRING)
-		return rd_str(r, &v->v.str.ptr, &v->v.str.len, _("a string"));
+		return rd_str(r, &v->v.str.ptr, &v->v.str.len, _("string"));
 	if (t == M40_GGUF_ARRAY)
 		return rd_array(r, g, v, depth);
-	if ((st = rd_uint(r, (unsigned)sz, &x, _("a value"))) != M40_OK)
+	if ((st = rd_uint(r, (unsigned)sz, &x, _("value"))) != M40_OK)
 		return st;
 	switch (t) {
 	case M40_GGUF_INT8:
@@ -499,7 +499,7 @@ parse_kvs(struct reader *r, struct m40_gguf *g)
 		uint32_t t;
 		size_t dup;
 
-		if ((st = rd_str(r, &key, &len, _("a key"))) != M40_OK)
+		if ((st = rd_str(r, &key, &len, _("key"))) != M40_OK)
 			return st;
 		if (!m40i_gguf_name_ok(key, len))
 			return fail(r, M40_E_FORMAT, at,
@@ -513,7 +513,7 @@ parse_kvs(struct reader *r, struct m40_gguf *g)
 				kv->key, dup);
 		index_add(&g->kv_index, kv->key, i);
 		at = r->off;
-		if ((st = rd_u32(r, &t, _("a value type"))) != M40_OK)
+		if ((st = rd_u32(r, &t, _("value type"))) != M40_OK)
 			return st;
 		if (t >= M40_GGUF_TYPE_COUNT)
 			return fail(r, M40_E_FORMAT, at, _("key '%s' has unknown value type %u"),
@@ -546,7 +546,7 @@ parse_tensor(struct reader *r, struct m40_gguf *g, size_t i, uint64_t *offset_at
 	int bs;
 	m40_status st;
 
-	if ((st = rd_str(r, &name, &len, _("a tensor name"))) != M40_OK)
+	if ((st = rd_str(r, &name, &len, _("tensor name"))) != M40_OK)
 		return st;
 	if (!m40i_gguf_name_ok(name, len))
 		return fail(r, M40_E_FORMAT, at,
@@ -561,7 +561,7 @@ parse_tensor(struct reader *r, struct m40_gguf *g, size_t i, uint64_t *offset_at
 	index_add(&g->tensor_index, t->name, i);
 
 	at = r->off;
-	if ((st = rd_u32(r, &n_dims, _("a tensor's dimension count"))) != M40_OK)
+	if ((st = rd_u32(r, &n_dims, _("tensor dimension count"))) != M40_OK)
 		return st;
 	if (n_dims < 1 || n_dims > M40_GGUF_MAX_DIMS)
 		return fail(r, M40_E_FORMAT, at, _("tensor '%s' has %u dimensions (1 to %d allowed)"),
@@ -571,10 +571,10 @@ parse_tensor(struct reader *r, struct m40_gguf *g, size_t i, uint64_t *offset_at
 		t->ne[j] = 1;
 	for (j = 0; j < n_dims; j++) {
 		at = r->off;
-		if ((st = rd_uint(r, 8, &d, _("a tensor's dimensions"))) != M40_OK)
+		if ((st = rd_uint(r, 8, &d, _("tensor dimensions"))) != M40_OK)
 			return st;
 		if (d == 0 || d > INT64_MAX)
-			return fail(r, M40_E_FORMAT, at, _("tensor '%s' dimension %u is %llu"),
+			return fail(r, M40_E_FORMAT, at, _("tensor '%s': dimension %u is %llu (1 to 2^63-1 allowed)"),
 				t->name, j, (unsigned long long)d);
 		if (nelem > INT64_MAX / d)
 			return fail(r, M40_E_FORMAT, at,
@@ -585,7 +585,7 @@ parse_tensor(struct reader *r, struct m40_gguf *g, size_t i, uint64_t *offset_at
 	}
 
 	at = r->off;
-	if ((st = rd_u32(r, &type, _("a tensor's type"))) != M40_OK)
+	if ((st = rd_u32(r, &type, _("tensor type"))) != M40_OK)
 		return st;
 	bs = m40_type_block_size(type > INT32_MAX ? -1 : (int)type);
 	if (bs == 0)
@@ -608,7 +608,7 @@ parse_tensor(struct reader *r, struct m40_gguf *g, size_t i, uint64_t *offset_at
 	t->size = row_bytes * rows;
 
 	*offset_at = r->off;
-	return rd_uint(r, 8, &t->offset, _("a tensor's offset"));
+	return rd_uint(r, 8, &t->offset, _("tensor offset"));
 }
 
 static m40_status
@@ -622,9 +622,9 @@ check_tensor_data(struct reader *r, struct m40_gguf *g, m40_gguf_tensor *t, uint
 			(unsigned long long)t->offset, g->alignment);
 	if (t->offset > room || t->size > room - t->offset)
 		return fail(r, M40_E_FORMAT, at,
-			_("tensor '%s': data at %llu + %llu bytes past the data section (byte %llu) "
-			  "ends beyond the end of the file (%llu bytes)"),
-			t->name, (unsigned long long)t->offset, (unsigned long long)t->size,
+			_("tensor '%s': %llu bytes at offset %llu of the data section (byte %llu) run "
+			  "beyond the end of the file (%llu bytes)"),
+			t->name, (unsigned long long)t->size, (unsigned long long)t->offset,
 			(unsigned long long)g->data_offset, (unsigned long long)r->size);
 	t->data = r->p + g->data_offset + t->offset;
 	return M40_OK;
@@ -645,7 +645,7 @@ parse_header(struct reader *r, struct m40_gguf *g)
 			_("not a GGUF file (magic %02x %02x %02x %02x, expected \"GGUF\")"),
 			r->p[0], r->p[1], r->p[2], r->p[3]);
 	r->off = 4;
-	if ((st = rd_u32(r, &g->version, _("the version"))) != M40_OK)
+	if ((st = rd_u32(r, &g->version, _("version"))) != M40_OK)
 		return st;
 	if (g->version == 1)
 		return fail(r, M40_E_UNSUPPORTED, 4,
@@ -657,8 +657,8 @@ parse_header(struct reader *r, struct m40_gguf *g)
 		return fail(r, M40_E_UNSUPPORTED, 4,
 			_("unsupported GGUF version %u (versions 2 and 3 are read)"), g->version);
 	}
-	if ((st = rd_uint(r, 8, &n_tensors, _("the tensor count"))) != M40_OK ||
-	    (st = rd_uint(r, 8, &n_kv, _("the key-value count"))) != M40_OK)
+	if ((st = rd_uint(r, 8, &n_tensors, _("tensor count"))) != M40_OK ||
+	    (st = rd_uint(r, 8, &n_kv, _("key-value count"))) != M40_OK)
 		return st;
 	if (n_kv > left(r) / MIN_KV_BYTES)
 		return fail(r, M40_E_FORMAT, 16,
