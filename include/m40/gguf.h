@@ -78,7 +78,11 @@ typedef struct m40_gguf_tensor {
 typedef struct m40_gguf m40_gguf;
 
 /* Map and validate a file.  Every structural error is reported with the
- * byte offset where it was found. */
+ * byte offset where it was found.  Beyond the format, a file must have:
+ * tensors of 1 to 4 dimensions, each >= 1, element counts and byte sizes
+ * within int64; keys and tensor names of 1 to 65535 bytes of UTF-8 without
+ * control characters, each unique; bools 0 or 1; arrays nested at most 16
+ * deep; general.alignment an integer power of two. */
 m40_status m40_gguf_open(const char *path, m40_gguf **out, m40_error *err);
 /* Same over a caller-owned buffer that must outlive the handle (fuzzing, tests). */
 m40_status m40_gguf_open_memory(const void *data, size_t size, m40_gguf **out, m40_error *err);
