@@ -6,9 +6,15 @@ NVCC_ALL_FLAGS = $(NVCCFLAGS) $(CUDA_ARCH_FLAGS) -O3 -std=c++14 \
 	-I$(top_srcdir)/include -I$(top_srcdir)/src/core -I$(top_builddir) \
 	-DLOCALEDIR='"$(localedir)"'
 
-CUDA_SOURCES =
+CUDA_SOURCES = \
+	cuda/backend-cuda.cu \
+	cuda/matvec.cu \
+	cuda/gemm.cu \
+	cuda/dequant.cu \
+	cuda/ops.cu \
+	cuda/attention.cu
 
-EXTRA_DIST += build-aux/cudalt.sh $(CUDA_SOURCES) cuda/m40-cuda.h
+EXTRA_DIST += build-aux/cudalt.sh $(CUDA_SOURCES) cuda/m40-cuda.h cuda/m40-quant.cuh
 if HAVE_CUDA
 noinst_LTLIBRARIES += cuda/libm40cuda.la
 cuda_libm40cuda_la_SOURCES = $(CUDA_SOURCES)

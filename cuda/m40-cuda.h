@@ -1,0 +1,84 @@
+/*
+ * m40-cuda.h: what the CUDA backend's files share.  Each .cu file holds one
+ * family of kernels and its launchers; a launcher takes the backend (for its
+ * stream and scratch buffers), launches, and returns the launch status.
+ * backend-cuda.cu turns these into the ops table of backend-ops.h.
+ */
+#ifndef M40_CUDA_H
+#define M40_CUDA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cuda_runtime.h>
+
+#include "backend-ops.h"
+
+/* Largest batch the matrix-vector kernels take in one pass; larger decode
+ * batches run in passes of this many, prompts go to the GEMM path. */
+#define M40_CUDA_MV_MAX 8
+/* Batches up to this size use the matrix-vector kernels. */
+#define M40_CUDA_MV_BATCH 16
+/* Batch sizes with a cached graph (larger ones run eagerly). */
+#define M40_CUDA_GRAPH_MAX 1024
+
+struct m40_backend {
+	int device;
+	cudaStream_t stream;      /* all compute and small copies */
+	cudaStream_t copy_stream; /* large uploads */
+	void *blas;               /* cublasHandle_t, or NULL without cuBLAS */
+	void *blas_work;          /* cuBLAS workspace (so capture allocates nothing) */
+	size_t blas_work_bytes;
+	/* pinned staging for uploads, double-buffered */
+	void *pin[2];
+	cudaEvent_t pin_done[2];
+	size_t pin_bytes;
+	/* scratch: dequantized weight tiles (prefill) */
+	float *tile;
+	size_t tile_bytes;
+	/* scratch: flash-decoding partial results */
+	float *part;
+	size_t part_bytes;
+	/* the first failure since the last sync */
+	m40_status sticky;
+	char sticky_msg[M40_ERROR_MSG_SIZE];
+	/* graphs: 0 not seen, 1 ran once eagerly, 2 captured */
+	unsigned char graph_state[M40_CUDA_GRAPH_MAX + 1];
+	cudaGraphExec_t graph[M40_CUDA_GRAPH_MAX + 1];
+	int capturing;
+};
+
+/* backend-cuda.cu */
+/* Record a device failure (the first one sticks until sync); returns it. */
+m40_status m40c_fail(m40_backend *be, cudaError_t e, const char *where);
+/* cudaGetLastError after a launch, recorded as above. */
+m40_status m40c_check(m40_backend *be, const char *where);
+/* Grow a scratch buffer (only outside capture; drops cached graphs). */
+m40_status m40c_scratch(m40_backend *be, void **buf, size_t *have, size_t need, const char *what);
+
+/* matvec.cu: y[n][rows] = x[n][cols] . w^T for n <= M40_CUDA_MV_MAX. */
+m40_status m40c_matvec(m40_backend *be, const m40_weight *w, const float *x, float *y, int n);
+/* gemm.cu: the same for any n, by dequantized tiles and SGEMM. */
+m40_status m40c_gemm(m40_backend *be, const m40_weight *w, const float *x, float *y, int n);
+/* dequant.cu */
+m40_status m40c_get_rows(m40_backend *be, const m40_weight *w, const int32_t *ids, int n, float *out);
+/* rows [r0, r0 + nr) of w as FP32 into out[nr][cols]. */
+m40_status m40c_dequant_rows(m40_backend *be, const m40_weight *w, int64_t r0, int64_t nr, float *out);
+/* ops.cu */
+m40_status m40c_rmsnorm(m40_backend *be, const float *x, const float *g, float *y, int n, int dim, float eps);
+m40_status m40c_add(m40_backend *be, float *y, const float *x, size_t n);
+m40_status m40c_add_bias(m40_backend *be, float *y, const float *bias, int n, int dim);
+m40_status m40c_swiglu(m40_backend *be, const float *gate, const float *up, float *out, size_t n);
+m40_status m40c_rope(m40_backend *be, float *x, const int32_t *pos, int n, int n_head, int head_dim,
+	const m40_rope *rope);
+m40_status m40c_kv_store(m40_backend *be, const m40_kv_layout *kv, void *k_cache, void *v_cache,
+	const float *k, const float *v, const int32_t *seq, const int32_t *pos, int n);
+m40_status m40c_gather_rows(m40_backend *be, const float *x, const int32_t *rows, int n_out, int dim, float *y);
+/* attention.cu */
+m40_status m40c_attention(m40_backend *be, const m40_kv_layout *kv, const void *k_cache, const void *v_cache,
+	const float *q, const int32_t *seq, const int32_t *pos, int n, float scale, float *out);
+
+/* True for the types the kernels compute with. */
+int m40c_type_ok(int type);
+
+#endif

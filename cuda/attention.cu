@@ -1,0 +1,241 @@
+/*
+ * attention.cu: softmax(q . K^T * scale) V over an FP16 KV cache with FP32
+ * math, for any number of queries, each at its own sequence and position
+ * (it sees positions 0..pos of its sequence).
+ *
+ * Decode (few queries): flash-decoding.  The context is cut into splits of
+ * SPLIT keys; block (head, query, split) computes an unnormalized partial
+ * (running max, sum, weighted V) and a second kernel combines the splits,
+ * so a long context spreads over the whole GPU.  The grid depends only on
+ * n and n_ctx (graph rule); splits past a query's position exit at once.
+ * Prompts (many queries) use one split per query: the grid is wide already.
+ *
+ * Inside a block: a tile of 128 keys, one key per thread for the scores,
+ * then threads over head dimensions (several groups of keys when the head is
+ * narrow) for the weighted sum of V, with the online-softmax rescale.
+ */
+#include "m40-int.h"
+
+#include <cuda_fp16.h>
+#include <math.h>
+
+#include "m40-cuda.h"
+
+#define AT_THREADS 128
+#define SPLIT 256
+#define MAX_HD 256
+
+struct at_args {
+	const __half *k, *v;
+	const float *q;
+	const int32_t *seq, *pos;
+	float *out, *part;
+	int n_seq, n_ctx, n_head, group, hd, kv_dim, n_split, vec;
+	float scale;
+};
+
+__device__ __forceinline__ float block_reduce(float v, float *red, bool is_max)
+{
+#pragma unroll
+	for (int o = 16; o > 0; o >>= 1) {
+		float w = __shfl_xor_sync(0xffffffffu, v, o);
+		v = is_max ? fmaxf(v, w) : v + w;
+	}
+	__syncthreads();
+	if ((threadIdx.x & 31) == 0)
+		red[threadIdx.x >> 5] = v;
+	__syncthreads();
+	v = red[0];
+#pragma unroll
+	for (int i = 1; i < AT_THREADS / 32; i++)
+		v = is_max ? fmaxf(v, red[i]) : v + red[i];
+	return v;
+}
+
+__global__ void __launch_bounds__(AT_THREADS) attn_kernel(at_args a)
+{
+	__shared__ float qs[MAX_HD];
+	__shared__ float ps[AT_THREADS];
+	__shared__ float red[AT_THREADS / 32];
+	__shared__ float osum[AT_THREADS * 2];
+	const int h = blockIdx.x, i = blockIdx.y, split = blockIdx.z, hd = a.hd;
+	const int s = a.seq[i];
+	const int len = a.pos[i] + 1;
+	int t0 = split * (a.n_split > 1 ? SPLIT : 0), t1 = a.n_split > 1 ? t0 + SPLIT : len;
+	if (t1 > len)
+		t1 = len;
+	float *part = a.part + (((size_t)i * a.n_head + h) * a.n_split + split) * (hd + 2);
+	bool valid = s >= 0 && s < a.n_seq && len >= 1 && len <= a.n_ctx;
+	if (!valid || t0 >= t1) {
+		if (a.n_split > 1) {
+			if (threadIdx.x == 0) {
+				part[0] = -INFINITY;
+				part[1] = 0.0f;
+			}
+		} else {
+			for (int d = threadIdx.x; d < hd; d += AT_THREADS)
+				a.out[(size_t)i * a.n_head * hd + (size_t)h * hd + d] = 0.0f;
+		}
+		return;
+	}
+	const float *q = a.q + (size_t)i * a.n_head * hd + (size_t)h * hd;
+	for (int d = threadIdx.x; d < hd; d += AT_THREADS)
+		qs[d] = q[d] * a.scale;
+	const size_t kvh = (size_t)(h / a.group) * hd;
+	const __half *kb = a.k + (size_t)s * a.n_ctx * a.kv_dim + kvh;
+	const __half *vb = a.v + (size_t)s * a.n_ctx * a.kv_dim + kvh;
+	/* V: G groups of hd threads (hd <= 128), or each thread two dims */
+	const int G = hd <= AT_THREADS ? AT_THREADS / hd : 1;
+	const int g = threadIdx.x / (hd <= AT_THREADS ? hd : AT_THREADS);
+	const int d0 = threadIdx.x % (hd <= AT_THREADS ? hd : AT_THREADS);
+	const bool vthr = g < G;
+	float o0 = 0.0f, o1 = 0.0f, m = -INFINITY, l = 0.0f;
+	__syncthreads();
+	for (int tb = t0; tb < t1; tb += AT_THREADS) {
+		int t = tb + threadIdx.x;
+		float sc = -INFINITY;
+		if (t < t1) {
+			const __half *kr = kb + (size_t)t * a.kv_dim;
+			float acc = 0.0f;
+			if (a.vec) {
+				for (int d = 0; d < hd; d += 8) {
+					uint4 u = *(const uint4 *)(kr + d);
+					const __half2 *h2 = (const __half2 *)&u;
+#pragma unroll
+					for (int e = 0; e < 4; e++) {
+						float2 f = __half22float2(h2[e]);
+						acc = fmaf(qs[d + 2 * e], f.x, acc);
+						acc = fmaf(qs[d + 2 * e + 1], f.y, acc);
+					}
+				}
+			} else {
+				for (int d = 0; d < hd; d++)
+					acc = fmaf(qs[d], __half2float(kr[d]), acc);
+			}
+			sc = acc;
+		}
+		float tmax = block_reduce(sc, red, true);
+		float mn = fmaxf(m, tmax);
+		float p = t < t1 ? expf(sc - mn) : 0.0f;
+		float alpha = expf(m - mn); /* 0 on the first tile */
+		ps[threadIdx.x] = p;
+		float psum = block_reduce(p, red, false);
+		l = l * alpha + psum;
+		m = mn;
+		o0 *= alpha;
+		o1 *= alpha;
+		if (vthr) {
+			int nt = t1 - tb < AT_THREADS ? t1 - tb : AT_THREADS;
+			for (int k = g; k < nt; k += G) {
+				const __half *vr = vb + (size_t)(tb + k) * a.kv_dim;
+				float pk = ps[k];
+				o0 = fmaf(pk, __half2float(vr[d0]), o0);
+				if (hd > AT_THREADS && d0 + AT_THREADS < hd)
+					o1 = fmaf(pk, __half2float(vr[d0 + AT_THREADS]), o1);
+			}
+		}
+		__syncthreads();
+	}
+	/* sum the groups */
+	osum[threadIdx.x] = vthr ? o0 : 0.0f;
+	osum[AT_THREADS + threadIdx.x] = vthr ? o1 : 0.0f;
+	__syncthreads();
+	if (threadIdx.x < hd || (hd > AT_THREADS && threadIdx.x < AT_THREADS)) {
+		float r0 = 0.0f, r1 = 0.0f;
+		if (hd <= AT_THREADS) {
+			for (int gg = 0; gg < G; gg++)
+				r0 += osum[gg * hd + threadIdx.x];
+		} else {
+			r0 = osum[threadIdx.x];
+			r1 = osum[AT_THREADS + threadIdx.x];
+		}
+		if (a.n_split > 1) {
+			part[2 + threadIdx.x] = r0;
+			if (hd > AT_THREADS && threadIdx.x + AT_THREADS < hd)
+				part[2 + AT_THREADS + threadIdx.x] = r1;
+			if (threadIdx.x == 0) {
+				part[0] = m;
+				part[1] = l;
+			}
+		} else {
+			float *o = a.out + (size_t)i * a.n_head * hd + (size_t)h * hd;
+			float inv = 1.0f / l;
+			o[threadIdx.x] = r0 * inv;
+			if (hd > AT_THREADS && threadIdx.x + AT_THREADS < hd)
+				o[AT_THREADS + threadIdx.x] = r1 * inv;
+		}
+	}
+}
+
+/* Block (head, query): combine the query's active splits. */
+__global__ void attn_combine(at_args a)
+{
+	const int h = blockIdx.x, i = blockIdx.y, hd = a.hd;
+	const float *base = a.part + ((size_t)i * a.n_head + h) * a.n_split * (hd + 2);
+	int len = a.pos[i] + 1;
+	int ns = (len + SPLIT - 1) / SPLIT;
+	if (ns > a.n_split)
+		ns = a.n_split;
+	if (ns < 1)
+		ns = 1;
+	float M = -INFINITY;
+	for (int k = 0; k < ns; k++)
+		M = fmaxf(M, base[(size_t)k * (hd + 2)]);
+	float L = 0.0f;
+	for (int k = 0; k < ns; k++) {
+		float mk = base[(size_t)k * (hd + 2)];
+		if (mk > -INFINITY)
+			L += base[(size_t)k * (hd + 2) + 1] * expf(mk - M);
+	}
+	float inv = L > 0.0f ? 1.0f / L : 0.0f;
+	for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+		float acc = 0.0f;
+		for (int k = 0; k < ns; k++) {
+			float mk = base[(size_t)k * (hd + 2)];
+			if (mk > -INFINITY)
+				acc += base[(size_t)k * (hd + 2) + 2 + d] * expf(mk - M);
+		}
+		a.out[(size_t)i * a.n_head * hd + (size_t)h * hd + d] = acc * inv;
+	}
+}
+
+m40_status m40c_attention(m40_backend *be, const m40_kv_layout *kv, const void *k_cache, const void *v_cache,
+	const float *q, const int32_t *seq, const int32_t *pos, int n, float scale, float *out)
+{
+	if (n <= 0)
+		return M40_OK;
+	if (kv->head_dim > MAX_HD || kv->head_dim <= 0 || kv->n_head_kv <= 0 || kv->n_head % kv->n_head_kv)
+		return m40c_fail(be, cudaErrorInvalidValue, "attention (head size)");
+	at_args a;
+	a.k = (const __half *)k_cache;
+	a.v = (const __half *)v_cache;
+	a.q = q;
+	a.seq = seq;
+	a.pos = pos;
+	a.out = out;
+	a.n_seq = kv->n_seq;
+	a.n_ctx = kv->n_ctx;
+	a.n_head = kv->n_head;
+	a.group = kv->n_head / kv->n_head_kv;
+	a.hd = kv->head_dim;
+	a.kv_dim = kv->n_head_kv * kv->head_dim;
+	a.scale = scale;
+	a.vec = (a.hd % 8) == 0 && (a.kv_dim % 8) == 0 && ((uintptr_t)k_cache % 16) == 0;
+	a.n_split = 1;
+	a.part = NULL;
+	if (n <= M40_CUDA_MV_BATCH && kv->n_ctx > SPLIT) {
+		a.n_split = (kv->n_ctx + SPLIT - 1) / SPLIT;
+		size_t need = (size_t)n * a.n_head * a.n_split * (a.hd + 2) * sizeof(float);
+		m40_status st = m40c_scratch(be, (void **)&be->part, &be->part_bytes, need, "attention partials");
+		if (st != M40_OK)
+			return st;
+		a.part = be->part;
+	}
+	dim3 grid((unsigned)a.n_head, (unsigned)n, (unsigned)a.n_split);
+	attn_kernel<<<grid, AT_THREADS, 0, be->stream>>>(a);
+	if (a.n_split > 1) {
+		dim3 g2((unsigned)a.n_head, (unsigned)n);
+		attn_combine<<<g2, 128, 0, be->stream>>>(a);
+	}
+	return m40c_check(be, "attention");
+}

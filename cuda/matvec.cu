@@ -1,0 +1,720 @@
+/*
+ * matvec.cu: decode matrix-vector products y[n][rows] = x[n][cols] . w^T on
+ * weights in their GGUF blocks, for n <= M40_CUDA_MV_MAX sequences at once
+ * (each weight byte is read once for all n).  Written for sm_52: FP32
+ * arithmetic only, no dp4a.
+ *
+ * Layout: a block of MV_WARPS warps takes MV_WARPS * MV_RPW consecutive rows;
+ * each warp owns MV_RPW rows and its lanes walk the row's chunks (a quant
+ * block or a fixed part of one), so a warp reads contiguous bytes.  Partial
+ * sums are reduced with warp shuffles.
+ *
+ * Integer to float without I2F: a quant q (< 128) is put into byte 2 of
+ * 0x4B000000 with one PRMT, giving f = 2^23 + q * 2^16 = 65536 * (128 + q).
+ * Then sum_j q_j x_j = sum_j f_j x_j / 65536 - 128 * sum_j x_j, and the block
+ * sums of x (every 16 columns, per sequence) are computed once per thread
+ * block into shared memory.  So a weight costs one PRMT and one FFMA per
+ * sequence; offsets and minimums fold into the same x-sum term.  Q8_0 and
+ * IQ4_NL need all 8 bits: byte 0 of 0x4B000000 and one FADD make them exact.
+ */
+#include "m40-int.h"
+
+#include "m40-cuda.h"
+#include "m40-quant.cuh"
+
+#define MV_WARPS 4
+#define MV_RPW 2
+#define MAGIC 0x4B000000u
+
+__device__ __forceinline__ uint32_t ld32(const uint8_t *p)
+{
+	return __ldg((const unsigned int *)p);
+}
+
+__device__ __forceinline__ uint16_t ld16(const uint8_t *p)
+{
+	return __ldg((const unsigned short *)p);
+}
+
+/* NW words from a 2-byte aligned address: aligned loads and funnel shifts. */
+template <int NW>
+__device__ __forceinline__ void ldw_a2(const uint8_t *p, uint32_t (&o)[NW])
+{
+	uintptr_t a = (uintptr_t)p;
+	const unsigned int *q = (const unsigned int *)(a & ~(uintptr_t)3);
+	uint32_t sh = (uint32_t)(a & 2) * 8;
+	uint32_t w[NW + 1];
+#pragma unroll
+	for (int i = 0; i < NW; i++)
+		w[i] = __ldg(q + i);
+	w[NW] = sh ? __ldg(q + NW) : 0u;
+#pragma unroll
+	for (int i = 0; i < NW; i++)
+		o[i] = __funnelshift_r(w[i], w[i + 1], sh);
+}
+
+/* byte i of v (< 128) as 65536 * (128 + q) */
+#define FB2(v, i) __uint_as_float(__byte_perm((v), MAGIC, 0x7044 | ((i) << 8)))
+/* byte i of v as 2^23 + q */
+#define FB0(v, i) __uint_as_float(__byte_perm((v), MAGIC, 0x7440 | (i)))
+
+__device__ __forceinline__ float4 ldx4(const float *p)
+{
+	return __ldg((const float4 *)p);
+}
+
+/* A[s] = sum over 16 values (4 words of byte-2 floats) times x[s][0..15]. */
+template <int N>
+__device__ __forceinline__ void dot16(const uint32_t (&q)[4], const float *x, int K, float (&A)[N])
+{
+	float f[16];
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		f[4 * i + 0] = FB2(q[i], 0);
+		f[4 * i + 1] = FB2(q[i], 1);
+		f[4 * i + 2] = FB2(q[i], 2);
+		f[4 * i + 3] = FB2(q[i], 3);
+	}
+#pragma unroll
+	for (int s = 0; s < N; s++) {
+		const float *xs = x + (size_t)s * K;
+		float a = 0.0f;
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			float4 v = ldx4(xs + 4 * i);
+			a = fmaf(f[4 * i + 0], v.x, a);
+			a = fmaf(f[4 * i + 1], v.y, a);
+			a = fmaf(f[4 * i + 2], v.z, a);
+			a = fmaf(f[4 * i + 3], v.w, a);
+		}
+		A[s] = a;
+	}
+}
+
+/* a[s] += dA * A[s] - dS * sx[s][piece] */
+template <int N>
+__device__ __forceinline__ void fold(float (&a)[N], const float (&A)[N], float dA, float dS,
+	const float *sx, int KP)
+{
+#pragma unroll
+	for (int s = 0; s < N; s++)
+		a[s] += dA * A[s] - dS * sx[s * KP];
+}
+
+/* 4 bits t spread to bit 4 of each byte */
+__device__ __forceinline__ uint32_t spread4(uint32_t t)
+{
+	return ((t * 0x00204081u) & 0x01010101u) << 4;
+}
+
+__device__ __forceinline__ float h_lo(uint32_t w)
+{
+	return __half2float(__ushort_as_half((unsigned short)(w & 0xFFFF)));
+}
+
+__device__ __forceinline__ float h_hi(uint32_t w)
+{
+	return __half2float(__ushort_as_half((unsigned short)(w >> 16)));
+}
+
+/*
+ * One struct per format: QK columns per block, BYTES per block, CPB chunks
+ * per block (one lane does one chunk), SX whether the kernel needs x-sums,
+ * ALIGN the byte alignment of the data and row_bytes it assumes.
+ * chunk() adds the chunk's contribution for every sequence: x points at the
+ * block's first column of sequence 0, sx at its first 16-column sum.
+ */
+template <int T> struct Fmt;
+
+template <> struct Fmt<M40_TYPE_F32> {
+	enum { QK = 4, BYTES = 16, CPB = 1, SX = 0, ALIGN = 16 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		float4 w = __ldg((const float4 *)b);
+#pragma unroll
+		for (int s = 0; s < N; s++) {
+			float4 v = ldx4(x + (size_t)s * K);
+			a[s] = fmaf(w.x, v.x, fmaf(w.y, v.y, fmaf(w.z, v.z, fmaf(w.w, v.w, a[s]))));
+		}
+	}
+};
+
+template <> struct Fmt<M40_TYPE_F16> {
+	enum { QK = 8, BYTES = 16, CPB = 1, SX = 0, ALIGN = 16 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		uint4 w = __ldg((const uint4 *)b);
+		float f[8] = { h_lo(w.x), h_hi(w.x), h_lo(w.y), h_hi(w.y), h_lo(w.z), h_hi(w.z), h_lo(w.w), h_hi(w.w) };
+#pragma unroll
+		for (int s = 0; s < N; s++) {
+			float4 v0 = ldx4(x + (size_t)s * K), v1 = ldx4(x + (size_t)s * K + 4);
+			float t = a[s];
+			t = fmaf(f[0], v0.x, t); t = fmaf(f[1], v0.y, t); t = fmaf(f[2], v0.z, t); t = fmaf(f[3], v0.w, t);
+			t = fmaf(f[4], v1.x, t); t = fmaf(f[5], v1.y, t); t = fmaf(f[6], v1.z, t); t = fmaf(f[7], v1.w, t);
+			a[s] = t;
+		}
+	}
+};
+
+template <> struct Fmt<M40_TYPE_BF16> {
+	enum { QK = 8, BYTES = 16, CPB = 1, SX = 0, ALIGN = 16 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		uint4 w = __ldg((const uint4 *)b);
+		float f[8] = {
+			__uint_as_float(w.x << 16), __uint_as_float(w.x & 0xFFFF0000u),
+			__uint_as_float(w.y << 16), __uint_as_float(w.y & 0xFFFF0000u),
+			__uint_as_float(w.z << 16), __uint_as_float(w.z & 0xFFFF0000u),
+			__uint_as_float(w.w << 16), __uint_as_float(w.w & 0xFFFF0000u),
+		};
+#pragma unroll
+		for (int s = 0; s < N; s++) {
+			float4 v0 = ldx4(x + (size_t)s * K), v1 = ldx4(x + (size_t)s * K + 4);
+			float t = a[s];
+			t = fmaf(f[0], v0.x, t); t = fmaf(f[1], v0.y, t); t = fmaf(f[2], v0.z, t); t = fmaf(f[3], v0.w, t);
+			t = fmaf(f[4], v1.x, t); t = fmaf(f[5], v1.y, t); t = fmaf(f[6], v1.z, t); t = fmaf(f[7], v1.w, t);
+			a[s] = t;
+		}
+	}
+};
+
+template <> struct Fmt<M40_TYPE_Q4_0> {
+	enum { QK = 32, BYTES = 18, CPB = 1, SX = 1, ALIGN = 2 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		float d = m40q_h2f_u16(ld16(b));
+		uint32_t q[4], lo[4], hi[4];
+		ldw_a2<4>(b + 2, q);
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			lo[i] = q[i] & 0x0F0F0F0Fu;
+			hi[i] = (q[i] >> 4) & 0x0F0F0F0Fu;
+		}
+		float A[N], B[N];
+		dot16<N>(lo, x, K, A);
+		dot16<N>(hi, x + 16, K, B);
+#pragma unroll
+		for (int s = 0; s < N; s++)
+			a[s] += d * ((A[s] + B[s]) * (1.0f / 65536.0f) - 136.0f * (sx[s * KP] + sx[s * KP + 1]));
+	}
+};
+
+template <> struct Fmt<M40_TYPE_Q4_1> {
+	enum { QK = 32, BYTES = 20, CPB = 1, SX = 1, ALIGN = 4 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		uint32_t dm = ld32(b);
+		float d = h_lo(dm), m = h_hi(dm);
+		uint32_t lo[4], hi[4];
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			uint32_t q = ld32(b + 4 + 4 * i);
+			lo[i] = q & 0x0F0F0F0Fu;
+			hi[i] = (q >> 4) & 0x0F0F0F0Fu;
+		}
+		float A[N], B[N];
+		dot16<N>(lo, x, K, A);
+		dot16<N>(hi, x + 16, K, B);
+		float dS = 128.0f * d - m;
+#pragma unroll
+		for (int s = 0; s < N; s++)
+			a[s] += d * (1.0f / 65536.0f) * (A[s] + B[s]) - dS * (sx[s * KP] + sx[s * KP + 1]);
+	}
+};
+
+template <> struct Fmt<M40_TYPE_Q5_0> {
+	enum { QK = 32, BYTES = 22, CPB = 1, SX = 1, ALIGN = 2 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		float d = m40q_h2f_u16(ld16(b));
+		uint32_t qh[1], q[4], lo[4], hi[4];
+		ldw_a2<1>(b + 2, qh);
+		ldw_a2<4>(b + 6, q);
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			lo[i] = (q[i] & 0x0F0F0F0Fu) | spread4((qh[0] >> (4 * i)) & 0xF);
+			hi[i] = ((q[i] >> 4) & 0x0F0F0F0Fu) | spread4((qh[0] >> (16 + 4 * i)) & 0xF);
+		}
+		float A[N], B[N];
+		dot16<N>(lo, x, K, A);
+		dot16<N>(hi, x + 16, K, B);
+#pragma unroll
+		for (int s = 0; s < N; s++)
+			a[s] += d * ((A[s] + B[s]) * (1.0f / 65536.0f) - 144.0f * (sx[s * KP] + sx[s * KP + 1]));
+	}
+};
+
+template <> struct Fmt<M40_TYPE_Q5_1> {
+	enum { QK = 32, BYTES = 24, CPB = 1, SX = 1, ALIGN = 8 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		uint2 hdr = __ldg((const uint2 *)b);
+		float d = h_lo(hdr.x), m = h_hi(hdr.x);
+		uint32_t qh = hdr.y;
+		uint2 q01 = __ldg((const uint2 *)(b + 8)), q23 = __ldg((const uint2 *)(b + 16));
+		uint32_t q[4] = { q01.x, q01.y, q23.x, q23.y }, lo[4], hi[4];
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			lo[i] = (q[i] & 0x0F0F0F0Fu) | spread4((qh >> (4 * i)) & 0xF);
+			hi[i] = ((q[i] >> 4) & 0x0F0F0F0Fu) | spread4((qh >> (16 + 4 * i)) & 0xF);
+		}
+		float A[N], B[N];
+		dot16<N>(lo, x, K, A);
+		dot16<N>(hi, x + 16, K, B);
+		float dS = 128.0f * d - m;
+#pragma unroll
+		for (int s = 0; s < N; s++)
+			a[s] += d * (1.0f / 65536.0f) * (A[s] + B[s]) - dS * (sx[s * KP] + sx[s * KP + 1]);
+	}
+};
+
+template <> struct Fmt<M40_TYPE_Q8_0> {
+	enum { QK = 32, BYTES = 34, CPB = 1, SX = 0, ALIGN = 2 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		float d = m40q_h2f_u16(ld16(b));
+		uint32_t q[8];
+		ldw_a2<8>(b + 2, q);
+		float f[32];
+#pragma unroll
+		for (int i = 0; i < 8; i++) {
+			uint32_t v = q[i] ^ 0x80808080u;
+			f[4 * i + 0] = FB0(v, 0) - 8388736.0f;
+			f[4 * i + 1] = FB0(v, 1) - 8388736.0f;
+			f[4 * i + 2] = FB0(v, 2) - 8388736.0f;
+			f[4 * i + 3] = FB0(v, 3) - 8388736.0f;
+		}
+#pragma unroll
+		for (int s = 0; s < N; s++) {
+			const float *xs = x + (size_t)s * K;
+			float t = 0.0f;
+#pragma unroll
+			for (int i = 0; i < 8; i++) {
+				float4 v = ldx4(xs + 4 * i);
+				t = fmaf(f[4 * i + 0], v.x, t);
+				t = fmaf(f[4 * i + 1], v.y, t);
+				t = fmaf(f[4 * i + 2], v.z, t);
+				t = fmaf(f[4 * i + 3], v.w, t);
+			}
+			a[s] = fmaf(d, t, a[s]);
+		}
+	}
+};
+
+/* IQ4_NL levels + 128, four to a word, for PRMT lookups. */
+#define IQ4_T0 0x3F2D1801u /* 1 24 45 63 */
+#define IQ4_T1 0x766A5D4Fu /* 79 93 106 118 */
+#define IQ4_T2 0xA6998D81u /* 129 141 153 166 */
+#define IQ4_T3 0xF1D9C5B5u /* 181 197 217 241 */
+
+/* 4 nibbles (a 16-bit selector) to their 4 levels + 128 */
+__device__ __forceinline__ uint32_t iq4_lookup(uint32_t sel)
+{
+	uint32_t s7 = sel & 0x7777u;
+	uint32_t r0 = __byte_perm(IQ4_T0, IQ4_T1, s7);
+	uint32_t r1 = __byte_perm(IQ4_T2, IQ4_T3, s7);
+	return __byte_perm(r0, r1, 0x3210u | ((sel & 0x8888u) >> 1));
+}
+
+template <> struct Fmt<M40_TYPE_IQ4_NL> {
+	enum { QK = 32, BYTES = 18, CPB = 1, SX = 0, ALIGN = 2 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		float d = m40q_h2f_u16(ld16(b));
+		uint32_t q[4];
+		ldw_a2<4>(b + 2, q);
+		/* f[4i + k] pairs with x[4i + k] and g[4i + k] with x[16 + 4i + k] */
+		float f[16], g[16];
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			uint32_t u0 = iq4_lookup(q[i] & 0xFFFF), u1 = iq4_lookup(q[i] >> 16);
+			f[4 * i + 0] = FB0(u0, 0) - 8388736.0f;
+			g[4 * i + 0] = FB0(u0, 1) - 8388736.0f;
+			f[4 * i + 1] = FB0(u0, 2) - 8388736.0f;
+			g[4 * i + 1] = FB0(u0, 3) - 8388736.0f;
+			f[4 * i + 2] = FB0(u1, 0) - 8388736.0f;
+			g[4 * i + 2] = FB0(u1, 1) - 8388736.0f;
+			f[4 * i + 3] = FB0(u1, 2) - 8388736.0f;
+			g[4 * i + 3] = FB0(u1, 3) - 8388736.0f;
+		}
+#pragma unroll
+		for (int s = 0; s < N; s++) {
+			const float *xs = x + (size_t)s * K;
+			float t = 0.0f;
+#pragma unroll
+			for (int i = 0; i < 4; i++) {
+				float4 v = ldx4(xs + 4 * i), w = ldx4(xs + 16 + 4 * i);
+				t = fmaf(f[4 * i + 0], v.x, t);
+				t = fmaf(f[4 * i + 1], v.y, t);
+				t = fmaf(f[4 * i + 2], v.z, t);
+				t = fmaf(f[4 * i + 3], v.w, t);
+				t = fmaf(g[4 * i + 0], w.x, t);
+				t = fmaf(g[4 * i + 1], w.y, t);
+				t = fmaf(g[4 * i + 2], w.z, t);
+				t = fmaf(g[4 * i + 3], w.w, t);
+			}
+			a[s] = fmaf(d, t, a[s]);
+		}
+	}
+};
+
+/* Q2_K: chunk c = (half, k2): 16 columns in each of the 4 shift groups. */
+template <> struct Fmt<M40_TYPE_Q2_K> {
+	enum { QK = 256, BYTES = 84, CPB = 4, SX = 1, ALIGN = 4 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		int half = c >> 1, k2 = c & 1;
+		uint32_t dd = ld32(b + 80);
+		float d = h_lo(dd), dmin = h_hi(dd);
+		uint32_t q[4];
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			q[i] = ld32(b + 16 + 32 * half + 16 * k2 + 4 * i);
+		uint32_t s0 = ld32(b + 8 * half), s1 = ld32(b + 8 * half + 4);
+		s0 >>= 8 * k2;
+		s1 >>= 8 * k2;
+		const float *xc = x + 16 * k2 + 128 * half;
+		const float *sc = sx + k2 + 8 * half;
+#pragma unroll
+		for (int g = 0; g < 4; g++) {
+			uint32_t u[4];
+#pragma unroll
+			for (int i = 0; i < 4; i++)
+				u[i] = (q[i] >> (2 * g)) & 0x03030303u;
+			uint32_t s = ((g < 2 ? s0 : s1) >> (16 * (g & 1))) & 0xFF;
+			float dl = d * (float)(s & 0xF), ml = dmin * (float)(s >> 4);
+			float A[N];
+			dot16<N>(u, xc + 32 * g, K, A);
+			fold<N>(a, A, dl * (1.0f / 65536.0f), 128.0f * dl + ml, sc + 2 * g, KP);
+		}
+	}
+};
+
+template <> struct Fmt<M40_TYPE_Q3_K> {
+	enum { QK = 256, BYTES = 110, CPB = 4, SX = 1, ALIGN = 2 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		int half = c >> 1, k2 = c & 1;
+		float d = m40q_h2f_u16(ld16(b + 108));
+		uint32_t q[4], h[4];
+		ldw_a2<4>(b + 32 + 32 * half + 16 * k2, q);
+		ldw_a2<4>(b + 16 * k2, h);
+		const uint8_t *sb = b + 96;
+		const float *xc = x + 16 * k2 + 128 * half;
+		const float *sc = sx + k2 + 8 * half;
+#pragma unroll
+		for (int g = 0; g < 4; g++) {
+			uint32_t u[4];
+			int hs = 4 * half + g;
+#pragma unroll
+			for (int i = 0; i < 4; i++)
+				u[i] = ((q[i] >> (2 * g)) & 0x03030303u) | (((h[i] >> hs) & 0x01010101u) << 2);
+			int j = 2 * g + k2; /* scale index 8 * half + j */
+			int lo = (__ldg(sb + j) >> (4 * half)) & 0xF;
+			int hi = (__ldg(sb + 8 + (j & 3)) >> (2 * (2 * half + (j >> 2)))) & 3;
+			float dl = d * (float)((lo | (hi << 4)) - 32);
+			float A[N];
+			dot16<N>(u, xc + 32 * g, K, A);
+			fold<N>(a, A, dl * (1.0f / 65536.0f), 132.0f * dl, sc + 2 * g, KP);
+		}
+	}
+};
+
+/* Q4_K / Q5_K scale and min of sub-block sb from the 12 scale bytes at s. */
+__device__ __forceinline__ void k4_scale(const uint8_t *s, int sb, float *sc, float *m)
+{
+	int t = sb & 3;
+	int b0 = __ldg(s + t), b4 = __ldg(s + 4 + t);
+	if (sb < 4) {
+		*sc = (float)(b0 & 63);
+		*m = (float)(b4 & 63);
+	} else {
+		int b8 = __ldg(s + 8 + t);
+		*sc = (float)((b8 & 0xF) | ((b0 >> 6) << 4));
+		*m = (float)((b8 >> 4) | ((b4 >> 6) << 4));
+	}
+}
+
+/* Q4_K: chunk c = (pair j, half h): 16 low nibbles of sub-block 2j and 16
+ * high nibbles of 2j+1, one 16-byte load. */
+template <> struct Fmt<M40_TYPE_Q4_K> {
+	enum { QK = 256, BYTES = 144, CPB = 8, SX = 1, ALIGN = 16 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		int j = c >> 1, h = c & 1;
+		uint32_t dd = ld32(b);
+		float d = h_lo(dd), dmin = h_hi(dd);
+		uint4 w = __ldg((const uint4 *)(b + 16 + 32 * j + 16 * h));
+		uint32_t q[4] = { w.x, w.y, w.z, w.w }, lo[4], hi[4];
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			lo[i] = q[i] & 0x0F0F0F0Fu;
+			hi[i] = (q[i] >> 4) & 0x0F0F0F0Fu;
+		}
+		float sc0, m0, sc1, m1;
+		k4_scale(b + 4, 2 * j, &sc0, &m0);
+		k4_scale(b + 4, 2 * j + 1, &sc1, &m1);
+		float A[N], B[N];
+		const float *xc = x + 64 * j + 16 * h;
+		dot16<N>(lo, xc, K, A);
+		dot16<N>(hi, xc + 32, K, B);
+		float d0 = d * sc0, d1 = d * sc1;
+		fold<N>(a, A, d0 * (1.0f / 65536.0f), 128.0f * d0 + dmin * m0, sx + 4 * j + h, KP);
+		fold<N>(a, B, d1 * (1.0f / 65536.0f), 128.0f * d1 + dmin * m1, sx + 4 * j + 2 + h, KP);
+	}
+};
+
+template <> struct Fmt<M40_TYPE_Q5_K> {
+	enum { QK = 256, BYTES = 176, CPB = 8, SX = 1, ALIGN = 16 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		int j = c >> 1, h = c & 1;
+		uint32_t dd = ld32(b);
+		float d = h_lo(dd), dmin = h_hi(dd);
+		uint4 w = __ldg((const uint4 *)(b + 48 + 32 * j + 16 * h));
+		uint4 wh = __ldg((const uint4 *)(b + 16 + 16 * h));
+		uint32_t q[4] = { w.x, w.y, w.z, w.w }, qh[4] = { wh.x, wh.y, wh.z, wh.w }, lo[4], hi[4];
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			lo[i] = (q[i] & 0x0F0F0F0Fu) | (((qh[i] >> (2 * j)) & 0x01010101u) << 4);
+			hi[i] = ((q[i] >> 4) & 0x0F0F0F0Fu) | (((qh[i] >> (2 * j + 1)) & 0x01010101u) << 4);
+		}
+		float sc0, m0, sc1, m1;
+		k4_scale(b + 4, 2 * j, &sc0, &m0);
+		k4_scale(b + 4, 2 * j + 1, &sc1, &m1);
+		float A[N], B[N];
+		const float *xc = x + 64 * j + 16 * h;
+		dot16<N>(lo, xc, K, A);
+		dot16<N>(hi, xc + 32, K, B);
+		float d0 = d * sc0, d1 = d * sc1;
+		fold<N>(a, A, d0 * (1.0f / 65536.0f), 128.0f * d0 + dmin * m0, sx + 4 * j + h, KP);
+		fold<N>(a, B, d1 * (1.0f / 65536.0f), 128.0f * d1 + dmin * m1, sx + 4 * j + 2 + h, KP);
+	}
+};
+
+/* Q6_K: chunk c = (half, k2): 16 columns of each of the 4 groups. */
+template <> struct Fmt<M40_TYPE_Q6_K> {
+	enum { QK = 256, BYTES = 210, CPB = 4, SX = 1, ALIGN = 2 };
+	template <int N>
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+		const float *sx, int KP, float (&a)[N])
+	{
+		int half = c >> 1, k2 = c & 1;
+		float d = m40q_h2f_u16(ld16(b + 208));
+		uint32_t qa[4], qb[4], qh[4];
+		ldw_a2<4>(b + 64 * half + 16 * k2, qa);
+		ldw_a2<4>(b + 64 * half + 32 + 16 * k2, qb);
+		ldw_a2<4>(b + 128 + 32 * half + 16 * k2, qh);
+		const signed char *scp = (const signed char *)(b + 192 + 8 * half + k2);
+		const float *xc = x + 128 * half + 16 * k2;
+		const float *sc = sx + 8 * half + k2;
+#pragma unroll
+		for (int g = 0; g < 4; g++) {
+			uint32_t u[4];
+#pragma unroll
+			for (int i = 0; i < 4; i++) {
+				uint32_t l4 = ((g & 1) ? qb[i] : qa[i]) >> (4 * (g >> 1));
+				u[i] = (l4 & 0x0F0F0F0Fu) | (((qh[i] >> (2 * g)) & 0x03030303u) << 4);
+			}
+			float dl = d * (float)__ldg(scp + 2 * g);
+			float A[N];
+			dot16<N>(u, xc + 32 * g, K, A);
+			fold<N>(a, A, dl * (1.0f / 65536.0f), 160.0f * dl, sc + 2 * g, KP);
+		}
+	}
+};
+
+__device__ __forceinline__ float warp_sum(float v)
+{
+#pragma unroll
+	for (int o = 16; o > 0; o >>= 1)
+		v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+template <int T, int N>
+__global__ void __launch_bounds__(MV_WARPS * 32)
+mv_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, const float *__restrict__ x,
+	float *__restrict__ y)
+{
+	typedef Fmt<T> F;
+	extern __shared__ float sx[];
+	const int KP = K / 16;
+	if (F::SX) {
+		for (int i = threadIdx.x; i < N * KP; i += blockDim.x) {
+			int s = i / KP, p = i - s * KP;
+			const float *xp = x + (size_t)s * K + 16 * p;
+			float4 v0 = ldx4(xp), v1 = ldx4(xp + 4), v2 = ldx4(xp + 8), v3 = ldx4(xp + 12);
+			sx[i] = ((v0.x + v0.y) + (v0.z + v0.w)) + ((v1.x + v1.y) + (v1.z + v1.w)) +
+				((v2.x + v2.y) + (v2.z + v2.w)) + ((v3.x + v3.y) + (v3.z + v3.w));
+		}
+		__syncthreads();
+	}
+	const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+	const int row0 = (blockIdx.x * MV_WARPS + warp) * MV_RPW;
+	if (row0 >= rows)
+		return;
+	const bool two = row0 + 1 < rows;
+	float acc[MV_RPW][N];
+#pragma unroll
+	for (int r = 0; r < MV_RPW; r++)
+#pragma unroll
+		for (int s = 0; s < N; s++)
+			acc[r][s] = 0.0f;
+	const int nch = (K / F::QK) * F::CPB;
+	const uint8_t *w0 = w + (size_t)row0 * row_bytes;
+	const uint8_t *w1 = two ? w0 + row_bytes : w0;
+	for (int c = lane; c < nch; c += 32) {
+		int bi = c / F::CPB, part = c % F::CPB;
+		const float *xb = x + (size_t)bi * F::QK;
+		const float *sb = sx + bi * (F::QK / 16);
+		size_t off = (size_t)bi * F::BYTES;
+		F::template chunk<N>(w0 + off, part, xb, K, sb, KP, acc[0]);
+		F::template chunk<N>(w1 + off, part, xb, K, sb, KP, acc[1]);
+	}
+#pragma unroll
+	for (int r = 0; r < MV_RPW; r++) {
+#pragma unroll
+		for (int s = 0; s < N; s++) {
+			float v = warp_sum(acc[r][s]);
+			if (lane == s && (r == 0 || two))
+				y[(size_t)s * rows + row0 + r] = v;
+		}
+	}
+}
+
+/* Any type, any alignment: a warp per row, one element at a time. */
+__global__ void mv_generic(int type, const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K,
+	const float *__restrict__ x, float *__restrict__ y, int n)
+{
+	const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+	if (row >= rows)
+		return;
+	const uint8_t *wr = w + (size_t)row * row_bytes;
+	float acc[M40_CUDA_MV_MAX];
+	for (int s = 0; s < M40_CUDA_MV_MAX; s++)
+		acc[s] = 0.0f;
+	for (int c = lane; c < K; c += 32) {
+		float v = m40q_row_elem(type, wr, c);
+#pragma unroll
+		for (int s = 0; s < M40_CUDA_MV_MAX; s++)
+			if (s < n)
+				acc[s] = fmaf(v, x[(size_t)s * K + c], acc[s]);
+	}
+#pragma unroll
+	for (int s = 0; s < M40_CUDA_MV_MAX; s++) {
+		float v = warp_sum(acc[s]);
+		if (lane == 0 && s < n)
+			y[(size_t)s * rows + row] = v;
+	}
+}
+
+template <int T, int N>
+static void launch_n(m40_backend *be, const m40_weight *w, const float *x, float *y, size_t smem)
+{
+	int per = MV_WARPS * MV_RPW;
+	unsigned grid = (unsigned)((w->rows + per - 1) / per);
+	mv_kernel<T, N><<<grid, MV_WARPS * 32, smem, be->stream>>>((const uint8_t *)w->data, w->row_bytes,
+		(int)w->rows, (int)w->cols, x, y);
+}
+
+/* 48 KiB of x-sums at most: n * cols / 16 floats */
+#define SX_MAX (48 * 1024)
+
+template <int T>
+static m40_status mv_typed(m40_backend *be, const m40_weight *w, const float *x, float *y, int n)
+{
+	typedef Fmt<T> F;
+	int K = (int)w->cols;
+	if (K % F::QK || K % 4 || ((uintptr_t)w->data % F::ALIGN) || (w->row_bytes % F::ALIGN) ||
+		((uintptr_t)x % 16) || (F::SX && K % 16))
+		return M40_E_UNSUPPORTED; /* caller falls back */
+	size_t per = F::SX ? (size_t)(K / 16) * sizeof(float) : 0;
+	int step = n;
+	while (step > 1 && per * step > SX_MAX)
+		step = (step + 1) / 2;
+	if (per > SX_MAX)
+		return M40_E_UNSUPPORTED;
+	for (int s0 = 0; s0 < n; s0 += step) {
+		int m = n - s0 < step ? n - s0 : step;
+		const float *xs = x + (size_t)s0 * K;
+		float *ys = y + (size_t)s0 * w->rows;
+		size_t smem = per * m;
+		switch (m) {
+		case 1: launch_n<T, 1>(be, w, xs, ys, smem); break;
+		case 2: launch_n<T, 2>(be, w, xs, ys, smem); break;
+		case 3: launch_n<T, 3>(be, w, xs, ys, smem); break;
+		case 4: launch_n<T, 4>(be, w, xs, ys, smem); break;
+		case 5: launch_n<T, 5>(be, w, xs, ys, smem); break;
+		case 6: launch_n<T, 6>(be, w, xs, ys, smem); break;
+		case 7: launch_n<T, 7>(be, w, xs, ys, smem); break;
+		default: launch_n<T, 8>(be, w, xs, ys, smem); break;
+		}
+	}
+	return M40_OK;
+}
+
+m40_status m40c_matvec(m40_backend *be, const m40_weight *w, const float *x, float *y, int n)
+{
+	m40_status st;
+	if (n <= 0)
+		return M40_OK;
+	if (n > M40_CUDA_MV_MAX) {
+		for (int s0 = 0; s0 < n; s0 += M40_CUDA_MV_MAX) {
+			int m = n - s0 < M40_CUDA_MV_MAX ? n - s0 : M40_CUDA_MV_MAX;
+			st = m40c_matvec(be, w, x + (size_t)s0 * w->cols, y + (size_t)s0 * w->rows, m);
+			if (st != M40_OK)
+				return st;
+		}
+		return M40_OK;
+	}
+	switch (w->type) {
+	case M40_TYPE_F32: st = mv_typed<M40_TYPE_F32>(be, w, x, y, n); break;
+	case M40_TYPE_F16: st = mv_typed<M40_TYPE_F16>(be, w, x, y, n); break;
+	case M40_TYPE_BF16: st = mv_typed<M40_TYPE_BF16>(be, w, x, y, n); break;
+	case M40_TYPE_Q4_0: st = mv_typed<M40_TYPE_Q4_0>(be, w, x, y, n); break;
+	case M40_TYPE_Q4_1: st = mv_typed<M40_TYPE_Q4_1>(be, w, x, y, n); break;
+	case M40_TYPE_Q5_0: st = mv_typed<M40_TYPE_Q5_0>(be, w, x, y, n); break;
+	case M40_TYPE_Q5_1: st = mv_typed<M40_TYPE_Q5_1>(be, w, x, y, n); break;
+	case M40_TYPE_Q8_0: st = mv_typed<M40_TYPE_Q8_0>(be, w, x, y, n); break;
+	case M40_TYPE_IQ4_NL: st = mv_typed<M40_TYPE_IQ4_NL>(be, w, x, y, n); break;
+	case M40_TYPE_Q2_K: st = mv_typed<M40_TYPE_Q2_K>(be, w, x, y, n); break;
+	case M40_TYPE_Q3_K: st = mv_typed<M40_TYPE_Q3_K>(be, w, x, y, n); break;
+	case M40_TYPE_Q4_K: st = mv_typed<M40_TYPE_Q4_K>(be, w, x, y, n); break;
+	case M40_TYPE_Q5_K: st = mv_typed<M40_TYPE_Q5_K>(be, w, x, y, n); break;
+	case M40_TYPE_Q6_K: st = mv_typed<M40_TYPE_Q6_K>(be, w, x, y, n); break;
+	default: return M40_E_UNSUPPORTED;
+	}
+	if (st == M40_E_UNSUPPORTED) {
+		unsigned grid = (unsigned)((w->rows + 3) / 4);
+		mv_generic<<<grid, 128, 0, be->stream>>>(w->type, (const uint8_t *)w->data, w->row_bytes,
+			(int)w->rows, (int)w->cols, x, y, n);
+	}
+	return m40c_check(be, "matmul");
+}

@@ -1,0 +1,189 @@
+/*
+ * ops.cu: the step's small kernels: RMSNorm, residual add, bias, SwiGLU,
+ * RoPE (normal and NeoX, with Llama 3 frequency factors; the angle alone in
+ * double), the FP16 KV store
+ * and the row gather for logits.  All FP32 arithmetic; FP16 only as storage.
+ */
+#include "m40-int.h"
+
+#include <cuda_fp16.h>
+
+#include "m40-cuda.h"
+
+__device__ __forceinline__ float warp_sum(float v)
+{
+#pragma unroll
+	for (int o = 16; o > 0; o >>= 1)
+		v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+/* One block per row. */
+__global__ void rmsnorm_kernel(const float *__restrict__ x, const float *__restrict__ g, float *__restrict__ y,
+	int dim, float eps)
+{
+	__shared__ float part[32];
+	const float *xr = x + (size_t)blockIdx.x * dim;
+	float *yr = y + (size_t)blockIdx.x * dim;
+	float s = 0.0f;
+	for (int i = threadIdx.x; i < dim; i += blockDim.x)
+		s = fmaf(xr[i], xr[i], s);
+	s = warp_sum(s);
+	if ((threadIdx.x & 31) == 0)
+		part[threadIdx.x >> 5] = s;
+	__syncthreads();
+	if (threadIdx.x < 32) {
+		s = threadIdx.x < (blockDim.x >> 5) ? part[threadIdx.x] : 0.0f;
+		s = warp_sum(s);
+		if (threadIdx.x == 0)
+			part[0] = s;
+	}
+	__syncthreads();
+	float r = rsqrtf(part[0] / (float)dim + eps);
+	for (int i = threadIdx.x; i < dim; i += blockDim.x)
+		yr[i] = xr[i] * r * g[i];
+}
+
+__global__ void add_kernel(float *__restrict__ y, const float *__restrict__ x, size_t n)
+{
+	size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+	if (i < n)
+		y[i] += x[i];
+}
+
+__global__ void add_bias_kernel(float *__restrict__ y, const float *__restrict__ b, size_t n, int dim)
+{
+	size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+	if (i < n)
+		y[i] += b[i % dim];
+}
+
+__global__ void swiglu_kernel(const float *__restrict__ gate, const float *__restrict__ up, float *__restrict__ out,
+	size_t n)
+{
+	size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+	if (i < n) {
+		float g = gate[i];
+		out[i] = g / (1.0f + expf(-g)) * up[i];
+	}
+}
+
+/* One thread per rotated pair; blockIdx.y is the row. */
+__global__ void rope_kernel(float *__restrict__ x, const int32_t *__restrict__ pos, int n_head, int head_dim,
+	int n_dims, int neox, float freq_base, float freq_scale, const float *__restrict__ ff)
+{
+	int half = n_dims / 2;
+	int t = blockIdx.x * blockDim.x + threadIdx.x;
+	if (t >= n_head * half)
+		return;
+	int h = t / half, i = t % half;
+	float *xh = x + (size_t)blockIdx.y * n_head * head_dim + (size_t)h * head_dim;
+	/* the angle in double, as the CPU backend: long contexts keep their precision */
+	double theta = (double)pos[blockIdx.y] * freq_scale * pow((double)freq_base, -2.0 * i / n_dims);
+	if (ff)
+		theta /= ff[i];
+	double sd, cd;
+	sincos(theta, &sd, &cd);
+	float s = (float)sd, c = (float)cd;
+	int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+	float x0 = xh[a], x1 = xh[b];
+	xh[a] = x0 * c - x1 * s;
+	xh[b] = x0 * s + x1 * c;
+}
+
+/* blockIdx.y is the token; positions outside the cache are skipped. */
+__global__ void kv_store_kernel(__half *__restrict__ kc, __half *__restrict__ vc, const float *__restrict__ k,
+	const float *__restrict__ v, const int32_t *__restrict__ seq, const int32_t *__restrict__ pos, int n_seq,
+	int n_ctx, int kv_dim)
+{
+	int j = blockIdx.x * blockDim.x + threadIdx.x;
+	int i = blockIdx.y;
+	int s = seq[i], p = pos[i];
+	if (j >= kv_dim || s < 0 || s >= n_seq || p < 0 || p >= n_ctx)
+		return;
+	size_t o = ((size_t)s * n_ctx + p) * kv_dim + j;
+	kc[o] = __float2half_rn(k[(size_t)i * kv_dim + j]);
+	vc[o] = __float2half_rn(v[(size_t)i * kv_dim + j]);
+}
+
+__global__ void gather_kernel(const float *__restrict__ x, const int32_t *__restrict__ rows, int dim,
+	float *__restrict__ y)
+{
+	int c = blockIdx.x * blockDim.x + threadIdx.x;
+	if (c < dim)
+		y[(size_t)blockIdx.y * dim + c] = x[(size_t)rows[blockIdx.y] * dim + c];
+}
+
+static unsigned blocks(size_t n, unsigned per)
+{
+	return (unsigned)((n + per - 1) / per);
+}
+
+m40_status m40c_rmsnorm(m40_backend *be, const float *x, const float *g, float *y, int n, int dim, float eps)
+{
+	if (n <= 0)
+		return M40_OK;
+	int t = dim >= 1024 ? 1024 : ((dim + 31) / 32) * 32;
+	rmsnorm_kernel<<<n, t, 0, be->stream>>>(x, g, y, dim, eps);
+	return m40c_check(be, "rmsnorm");
+}
+
+m40_status m40c_add(m40_backend *be, float *y, const float *x, size_t n)
+{
+	if (n == 0)
+		return M40_OK;
+	add_kernel<<<blocks(n, 256), 256, 0, be->stream>>>(y, x, n);
+	return m40c_check(be, "add");
+}
+
+m40_status m40c_add_bias(m40_backend *be, float *y, const float *bias, int n, int dim)
+{
+	size_t total = (size_t)n * dim;
+	if (total == 0)
+		return M40_OK;
+	add_bias_kernel<<<blocks(total, 256), 256, 0, be->stream>>>(y, bias, total, dim);
+	return m40c_check(be, "add_bias");
+}
+
+m40_status m40c_swiglu(m40_backend *be, const float *gate, const float *up, float *out, size_t n)
+{
+	if (n == 0)
+		return M40_OK;
+	swiglu_kernel<<<blocks(n, 256), 256, 0, be->stream>>>(gate, up, out, n);
+	return m40c_check(be, "swiglu");
+}
+
+m40_status m40c_rope(m40_backend *be, float *x, const int32_t *pos, int n, int n_head, int head_dim,
+	const m40_rope *rope)
+{
+	if (n <= 0)
+		return M40_OK;
+	int pairs = n_head * (rope->n_dims / 2);
+	if (pairs <= 0)
+		return M40_OK;
+	dim3 grid(blocks((size_t)pairs, 128), (unsigned)n);
+	rope_kernel<<<grid, 128, 0, be->stream>>>(x, pos, n_head, head_dim, rope->n_dims, rope->neox,
+		rope->freq_base, rope->freq_scale, rope->freq_factors);
+	return m40c_check(be, "rope");
+}
+
+m40_status m40c_kv_store(m40_backend *be, const m40_kv_layout *kv, void *k_cache, void *v_cache, const float *k,
+	const float *v, const int32_t *seq, const int32_t *pos, int n)
+{
+	int kv_dim = kv->n_head_kv * kv->head_dim;
+	if (n <= 0)
+		return M40_OK;
+	dim3 grid(blocks((size_t)kv_dim, 128), (unsigned)n);
+	kv_store_kernel<<<grid, 128, 0, be->stream>>>((__half *)k_cache, (__half *)v_cache, k, v, seq, pos,
+		kv->n_seq, kv->n_ctx, kv_dim);
+	return m40c_check(be, "kv_store");
+}
+
+m40_status m40c_gather_rows(m40_backend *be, const float *x, const int32_t *rows, int n_out, int dim, float *y)
+{
+	if (n_out <= 0)
+		return M40_OK;
+	dim3 grid(blocks((size_t)dim, 256), (unsigned)n_out);
+	gather_kernel<<<grid, 256, 0, be->stream>>>(x, rows, dim, y);
+	return m40c_check(be, "gather_rows");
+}
