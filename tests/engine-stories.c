@@ -8,7 +8,7 @@
  * weighted V sum in an F16 vector.  The engine keeps both in FP32, which
  * puts it 2.4e-4 (relative L2) from llama.cpp's logits; with those two
  * roundings emulated, the same computation lands within 2e-7 of them
- * (measured; tests/ref-forward.c --llama-fa shows it).  So the limit here
+ * (measured: tests/ref-forward.c checks it).  So the limit here
  * is 5e-4: twice what the F16 rounding explains, far below what any error
  * in the model's arithmetic would cause (a wrong RoPE or norm gives > 1e-1).
  */

@@ -22,3 +22,7 @@ check_PROGRAMS += tests/engine-demo
 tests_engine_demo_SOURCES = tests/engine-demo.c tests/engine-common.h
 tests_engine_demo_LDADD = $(M40_TEST_LIBS) -lm
 TESTS += tests/engine-demo
+check_PROGRAMS += tests/ref-forward
+tests_ref_forward_SOURCES = tests/ref-forward.c tests/engine-common.h
+tests_ref_forward_LDADD = $(M40_TEST_LIBS) -lm
+TESTS += tests/ref-forward
