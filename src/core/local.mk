@@ -26,7 +26,16 @@ src_core_libm40core_la_SOURCES = \
 	src/core/quant-k.c \
 	src/core/quant-iq.c \
 	src/core/quant-row.c \
+	src/core/vocab-int.h \
 	src/core/vocab.c \
+	src/core/unicode.h \
+	src/core/unicode.c \
+	src/core/unicode-data.c \
+	src/core/tokenize.c \
+	src/core/tokenize-pre.c \
+	src/core/tokenize-spm.c \
+	src/core/tokenize-bpe.c \
+	src/core/detokenize.c \
 	src/core/model-int.h \
 	src/core/model.c \
 	src/core/demo-model.c \
