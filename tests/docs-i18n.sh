@@ -28,7 +28,7 @@ LC_ALL=C LANGUAGE=de m40-inspect --help >"$tmp/c" 2>&1 || fail_ "m40-inspect --h
 # German usage line, an option line with a non-ASCII character (UTF-8), and
 # the shared footer from cli.c.
 for want in 'Aufruf: m40-inspect [OPTION]... [MODELL]' \
-	'Tabelle der Tensoren' 'Fehler melden an:' 'für'; do
+	'Tabelle der Tensoren' 'Fehler melden an:' 'Größen'; do
 	if grep -F -e "$want" "$tmp/out" >/dev/null; then echo "ok: $want"; else
 		echo "FAIL: no '$want' in the German --help"; fail=1; fi
 done
