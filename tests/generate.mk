@@ -26,3 +26,7 @@ check_PROGRAMS += tests/ref-forward
 tests_ref_forward_SOURCES = tests/ref-forward.c tests/engine-common.h
 tests_ref_forward_LDADD = $(M40_TEST_LIBS) -lm
 TESTS += tests/ref-forward
+check_PROGRAMS += tests/engine-batch
+tests_engine_batch_SOURCES = tests/engine-batch.c tests/engine-common.h
+tests_engine_batch_LDADD = $(M40_TEST_LIBS) -lm
+TESTS += tests/engine-batch

@@ -343,7 +343,7 @@ check_memory(m40_engine *e, int device, m40_error *err)
 	need = e->host_weights ? est.kv_cache + est.scratch : est.total;
 	if (info.free_mem > 0 && need > info.free_mem)
 		return m40_error_set(err, M40_E_DEVICE_OOM,
-			_("the model needs %.2f GiB on %s, %.2f GiB free; reduce context (-c) or batch"),
+			_("the run needs %.2f GiB on %s, %.2f GiB free; reduce context (-c) or batch"),
 			need / GIB, info.name, info.free_mem / GIB);
 	return M40_OK;
 }
@@ -595,8 +595,8 @@ check_batch(m40_engine *e, const m40_batch *b, int *n_want, m40_error *err)
 				(int)p + 1, e->n_ctx, (int)q);
 		else if (p > len[q])
 			s = m40_error_set(err, M40_E_INVALID,
-				_("position %d of sequence %d leaves a gap: positions 0 to %d hold tokens"),
-				(int)p, (int)q, len[q] - 1);
+				_("position %d of sequence %d leaves a gap (the sequence holds %d tokens)"),
+				(int)p, (int)q, len[q]);
 		else {
 			if (p + 1 > len[q])
 				len[q] = p + 1;
