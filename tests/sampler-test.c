@@ -222,6 +222,10 @@ test_distributions(void)
 	p = plain(1.0f, 7);
 	p.min_p = 0.2f;
 	check_distribution("min-p 0.2", toy, N_TOY, &p, NULL, 0, 200000);
+	/* min-p judges the probabilities before temperature */
+	p = plain(2.0f, 14);
+	p.min_p = 0.3f;
+	check_distribution("min-p 0.3, temperature 2", toy, N_TOY, &p, NULL, 0, 200000);
 	p = plain(0.8f, 8);
 	p.top_k = 6;
 	p.top_p = 0.9f;
@@ -243,6 +247,14 @@ test_distributions(void)
 	p.penalty_last_n = 3;
 	p.seed = 12;
 	check_distribution("penalties (last 3)", toy, N_TOY, &p, hist, 5, 200000);
+	/* penalties come first: they change which tokens top-k and top-p keep */
+	p = plain(0.7f, 13);
+	p.repeat_penalty = 2.0f;
+	p.presence_penalty = 0.5f;
+	p.top_k = 4;
+	p.top_p = 0.85f;
+	p.penalty_last_n = 64;
+	check_distribution("penalties, then top-k 4, top-p 0.85", toy, N_TOY, &p, hist, 5, 200000);
 }
 
 /* Same seed, same tokens; another seed, other tokens; reset starts over. */
