@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -65,6 +66,21 @@ usage(void)
 	cli_help_footer();
 }
 
+/* A usage error on one line, as m40-generate gives them; exit 1. */
+static noreturn void __attribute__((format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", cli_program());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, _(" (try '%s --help')\n"), cli_program());
+	exit(M40_EXIT_FAILURE);
+}
+
 static int
 parse_count(const char *arg, const char *what, int max)
 {
@@ -73,10 +89,8 @@ parse_count(const char *arg, const char *what, int max)
 
 	errno = 0;
 	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < 1 || v > max) {
-		cli_warn(_("invalid %s: '%s' (a whole number from 1 to %d)"), what, arg, max);
-		cli_try_help();
-	}
+	if (errno != 0 || end == arg || *end != '\0' || v < 1 || v > max)
+		usage_error(_("invalid %s: '%s' (a whole number from 1 to %d)"), what, arg, max);
 	return (int)v;
 }
 
@@ -101,7 +115,8 @@ parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	memset(o, 0, sizeof *o);
-	while ((c = getopt_long(argc, argv, "m:tjk:c:b:s:", longopts, NULL)) != -1) {
+	opterr = 0; /* our own one-line messages */
+	while ((c = getopt_long(argc, argv, ":m:tjk:c:b:s:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			o->model = optarg;
@@ -139,37 +154,31 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_VERSION:
 			cli_version();
 			exit(M40_EXIT_OK);
+		case ':':
+			if (optopt != 0)
+				usage_error(_("option requires an argument -- '%c'"), optopt);
+			usage_error(_("option '%s' requires an argument"), argv[optind - 1]);
 		default:
-			cli_try_help();
+			if (optopt != 0)
+				usage_error(_("invalid option -- '%c'"), optopt);
+			usage_error(_("unrecognized option '%s'"), argv[optind - 1]);
 		}
 	}
 	if (optind < argc) {
-		if (o->model != NULL) {
-			cli_warn(_("give the model either as MODEL or with -m, not both"));
-			cli_try_help();
-		}
+		if (o->model != NULL)
+			usage_error(_("give the model either as MODEL or with -m, not both"));
 		o->model = argv[optind++];
 	}
-	if (optind < argc) {
-		cli_warn(_("extra operand '%s'"), argv[optind]);
-		cli_try_help();
-	}
-	if (o->kv != NULL && (o->json || o->tensors || o->vram)) {
-		cli_warn(_("--kv prints one value and takes no other output option"));
-		cli_try_help();
-	}
-	if (o->full && !o->json) {
-		cli_warn(_("--full goes with --json"));
-		cli_try_help();
-	}
-	if ((o->n_ctx || o->n_batch || o->n_seq) && !o->vram) {
-		cli_warn(_("-c, -b and -s go with --vram"));
-		cli_try_help();
-	}
-	if (o->devices && (o->model || o->kv || o->tensors || o->vram)) {
-		cli_warn(_("--devices takes no model and no other option but --json"));
-		cli_try_help();
-	}
+	if (optind < argc)
+		usage_error(_("extra operand '%s'"), argv[optind]);
+	if (o->kv != NULL && (o->json || o->tensors || o->vram))
+		usage_error(_("--kv prints one value and takes no other output option"));
+	if (o->full && !o->json)
+		usage_error(_("--full goes with --json"));
+	if ((o->n_ctx || o->n_batch || o->n_seq) && !o->vram)
+		usage_error(_("-c, -b and -s go with --vram"));
+	if (o->devices && (o->model || o->kv || o->tensors || o->vram))
+		usage_error(_("--devices takes no model and no other option but --json"));
 }
 
 /* Bytes with binary units: "512 B", "1.5 KiB", "3.82 GiB". */

@@ -135,11 +135,13 @@ echo "not a model" >"$tmp/text.gguf"
 expect_fail m40-inspect "$tmp/text.gguf"
 expect_fail m40-inspect "$tmp/no-such-file.gguf"
 has "$tmp/err" "no-such-file.gguf"
-for args in "--bogus" "a b" "--full x" "-c 0 --vram x" "-c 12 x" "--kv k --json x" "-m a b"; do
+for args in "--bogus" "-X" "--kv" "-c" "a b" "--full x" "-c 0 --vram x" "-c 12 x" "--kv k --json x" "-m a b" "--devices x"; do
 	# shellcheck disable=SC2086
-	m40-inspect $args >/dev/null 2>"$tmp/err" && st=0 || st=$?
+	expect_fail m40-inspect $args
+	# shellcheck disable=SC2086
+	m40-inspect $args >/dev/null 2>&1 && st=0 || st=$?
 	same 1 "$st" "exit status of 'm40-inspect $args'"
-	has "$tmp/err" "Try 'm40-inspect --help'"
+	has "$tmp/err" "(try 'm40-inspect --help')"
 done
 
 
