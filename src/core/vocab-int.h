@@ -45,8 +45,10 @@ struct m40i_strtab {
 	size_t arena_len, arena_cap;
 	uint32_t *off;     /* n + 1 offsets */
 	uint32_t n, cap;
-	int32_t *slot;     /* open addressing, -1 empty */
-	uint32_t *slot_hash;
+	struct m40i_slot {
+		int32_t id;    /* -1: empty */
+		uint32_t hash;
+	} *slot;           /* open addressing */
 	uint32_t mask;
 };
 

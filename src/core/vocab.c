@@ -39,36 +39,29 @@ str_free(struct m40i_strtab *t)
 	free(t->arena);
 	free(t->off);
 	free(t->slot);
-	free(t->slot_hash);
 	memset(t, 0, sizeof *t);
 }
 
 static bool
 str_rehash(struct m40i_strtab *t, uint32_t size)
 {
-	int32_t *slot = malloc((size_t)size * sizeof *slot);
-	uint32_t *sh = malloc((size_t)size * sizeof *sh);
+	struct m40i_slot *slot = malloc((size_t)size * sizeof *slot);
 
-	if (slot == NULL || sh == NULL) {
-		free(slot);
-		free(sh);
+	if (slot == NULL)
 		return false;
-	}
-	memset(slot, 0xff, (size_t)size * sizeof *slot);
+	for (uint32_t i = 0; i < size; i++)
+		slot[i].id = -1;
 	for (uint32_t i = 0; t->slot != NULL && i <= t->mask; i++) {
 		uint32_t j;
 
-		if (t->slot[i] < 0)
+		if (t->slot[i].id < 0)
 			continue;
-		for (j = t->slot_hash[i] & (size - 1); slot[j] >= 0; j = (j + 1) & (size - 1))
+		for (j = t->slot[i].hash & (size - 1); slot[j].id >= 0; j = (j + 1) & (size - 1))
 			;
 		slot[j] = t->slot[i];
-		sh[j] = t->slot_hash[i];
 	}
 	free(t->slot);
-	free(t->slot_hash);
 	t->slot = slot;
-	t->slot_hash = sh;
 	t->mask = size - 1;
 	return true;
 }
@@ -97,12 +90,12 @@ m40i_str_find(const struct m40i_strtab *t, const char *s, size_t n)
 	uint32_t h = m40i_hash(s, n);
 
 	for (uint32_t j = h & t->mask;; j = (j + 1) & t->mask) {
-		int32_t id = t->slot[j];
+		int32_t id = t->slot[j].id;
 		size_t len;
 
 		if (id < 0)
 			return -1;
-		if (t->slot_hash[j] == h) {
+		if (t->slot[j].hash == h) {
 			const char *p = m40i_str_at(t, id, &len);
 			if (len == n && memcmp(p, s, n) == 0)
 				return id;
@@ -144,18 +137,18 @@ str_add(struct m40i_strtab *t, const char *s, size_t n)
 	t->off[++t->n] = (uint32_t)t->arena_len;
 
 	h = m40i_hash(s, n);
-	for (j = h & t->mask; t->slot[j] >= 0; j = (j + 1) & t->mask) {
+	for (j = h & t->mask; t->slot[j].id >= 0; j = (j + 1) & t->mask) {
 		size_t len;
 		const char *p;
 
-		if (t->slot_hash[j] != h)
+		if (t->slot[j].hash != h)
 			continue;
-		p = m40i_str_at(t, t->slot[j], &len);
+		p = m40i_str_at(t, t->slot[j].id, &len);
 		if (len == n && memcmp(p, s, n) == 0)
 			break;
 	}
-	t->slot[j] = id;
-	t->slot_hash[j] = h;
+	t->slot[j].id = id;
+	t->slot[j].hash = h;
 	return id;
 }
 
@@ -210,7 +203,7 @@ load_merges(struct m40_vocab *v, const m40_gguf *g, m40_error *err)
 	if (n > INT32_MAX / 4)
 		return m40_error_set(err, M40_E_FORMAT, _("too many BPE merges: %llu"),
 			(unsigned long long)n);
-	while (size < 2 * n + 2)
+	while (size < n + n / 2 + 2)
 		size *= 2;
 	v->merge = malloc((size_t)size * sizeof *v->merge);
 	if (v->merge == NULL)
