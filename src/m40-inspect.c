@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -479,7 +480,7 @@ print_summary(const char *path, const m40_gguf *g, const m40_model *m, const cha
 	int64_t ft;
 
 	label(_("file"));
-	printf("%s\n", path);
+	printf("%s\n", path ? path : _("(built-in demo model)"));
 	label(_("file size"));
 	printf(_("%s (GGUF version %u, %zu metadata keys)\n"),
 		fmt_bytes(m40_gguf_file_size(g), buf, sizeof buf), (unsigned)m40_gguf_version(g),
@@ -984,7 +985,7 @@ model_path(const struct options *o)
 		return o->model;
 	if (env != NULL && *env != '\0')
 		return env;
-	return _("(built-in demo model)");
+	return NULL; /* the built-in demo model */
 }
 
 int
@@ -998,6 +999,8 @@ main(int argc, char **argv)
 	struct vram vr;
 
 	cli_init(argv[0]);
+	/* Numbers read the same in every language: scripts parse --kv. */
+	setlocale(LC_NUMERIC, "C");
 	parse_options(argc, argv, &o);
 	if (o.devices)
 		return devices(o.json);
@@ -1032,7 +1035,8 @@ main(int argc, char **argv)
 		json_t *root = json_object(), *meta = json_object(), *mix = json_object();
 		struct type_mix tm;
 
-		json_object_set_new(root, "file", jstr(path, strlen(path)));
+		/* null: the built-in demo model */
+		json_object_set_new(root, "file", path ? jstr(path, strlen(path)) : json_null());
 		json_object_set_new(root, "file_size", json_integer((json_int_t)m40_gguf_file_size(g)));
 		json_object_set_new(root, "gguf_version", json_integer(m40_gguf_version(g)));
 		json_object_set_new(root, "alignment", json_integer(m40_gguf_alignment(g)));

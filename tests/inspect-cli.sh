@@ -55,6 +55,14 @@ has "$tmp/out" "100 tokens"
 m40-inspect "$tmp/mamba.gguf" >"$tmp/out" || fail_ "m40-inspect on an unsupported architecture failed"
 has "$tmp/out" "runs here:        no: unsupported architecture 'mamba'"
 
+# The built-in demo model when no model is given, with a note on stderr.
+m40-inspect >"$tmp/out" 2>"$tmp/err" || fail_ "m40-inspect on the demo model failed"
+has "$tmp/out" "file:             (built-in demo model)"
+has "$tmp/out" "runs here:        yes"
+has "$tmp/err" "demo model"
+m40-inspect --json 2>/dev/null >"$tmp/json" || fail_ "m40-inspect --json on the demo model failed"
+same null "$(jget "$tmp/json" file)" "json file of the demo model"
+
 # --- --kv ----------------------------------------------------------------------
 same 2 "$(m40-inspect --kv llama.block_count "$tmp/llama.gguf")" "--kv llama.block_count"
 same "inspect-model test" "$(m40-inspect -k general.name "$tmp/llama.gguf")" "--kv general.name"
