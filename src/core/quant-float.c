@@ -6,6 +6,8 @@
 
 #include "quant.h"
 
+M40I_VECTORIZE
+
 float m40_fp16_to_fp32(uint16_t h)
 {
 	return m40i_half_to_float(h);
@@ -104,15 +106,12 @@ const struct m40i_format m40i_format_f32 = {
 
 /* ---- F16 ---- */
 
-M40I_INLINE void decode_f16(const void *src, float *dst, int64_t n)
+M40I_INLINE void decode_f16(const void *src, float *restrict dst, int64_t n)
 {
 	const uint16_t *h = src;
-	int64_t i = 0;
 
-	for (; i + 8 <= n; i += 8)
-		m40i_store8(dst + i, m40i_half_to_float8(h + i));
-	for (; i < n; i++)
-		dst[i] = m40i_half_to_float(m40i_rd16(h + i));
+	for (int64_t i = 0; i < n; i++)
+		dst[i] = m40i_half_to_float_nb(h[i]);
 }
 
 static void dequantize_f16(const void *src, float *dst, int64_t n)
@@ -143,20 +142,14 @@ const struct m40i_format m40i_format_f16 = {
 
 /* ---- BF16 ---- */
 
-M40I_INLINE void decode_bf16(const void *src, float *dst, int64_t n)
+M40I_INLINE void decode_bf16(const void *src, float *restrict dst, int64_t n)
 {
 	const uint16_t *h = src;
-	int64_t i = 0;
 
-	for (; i + 8 <= n; i += 8) {
-		u16x8 hv;
-		u32x8 u;
-		memcpy(&hv, h + i, sizeof hv);
-		u = __builtin_convertvector(hv, u32x8) << 16;
+	for (int64_t i = 0; i < n; i++) {
+		uint32_t u = (uint32_t)h[i] << 16;
 		memcpy(dst + i, &u, sizeof u);
 	}
-	for (; i < n; i++)
-		dst[i] = m40_bf16_to_fp32(m40i_rd16(h + i));
 }
 
 static void dequantize_bf16(const void *src, float *dst, int64_t n)

@@ -6,6 +6,8 @@
 
 #include "quant.h"
 
+M40I_VECTORIZE
+
 #define QK 32
 
 struct block_iq4_nl {
@@ -19,22 +21,16 @@ static const int8_t kvalues_iq4nl[16] = {
 };
 
 /* y = d * kvalues[q] */
-M40I_INLINE void decode_iq4_nl(const void *src, float *y, int64_t nb)
+M40I_INLINE void decode_iq4_nl(const void *src, float *restrict y, int64_t nb)
 {
 	const struct block_iq4_nl *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
 		float d = m40i_half_to_float(b[i].d);
-		int8_t q[QK];
 
 		for (int j = 0; j < QK / 2; j++) {
-			q[j] = kvalues_iq4nl[b[i].qs[j] & 15];
-			q[j + QK / 2] = kvalues_iq4nl[b[i].qs[j] >> 4];
-		}
-		for (int k = 0; k < QK; k += 8) {
-			i8x8 v;
-			memcpy(&v, q + k, sizeof v);
-			m40i_store8(y + k, m40i_i8_to_f32(v) * d);
+			y[j] = kvalues_iq4nl[b[i].qs[j] & 15] * d;
+			y[j + QK / 2] = kvalues_iq4nl[b[i].qs[j] >> 4] * d;
 		}
 	}
 }

@@ -9,6 +9,8 @@
 
 #include "quant.h"
 
+M40I_VECTORIZE
+
 #define QK_K 256
 
 struct block_q2_k {
@@ -49,7 +51,7 @@ _Static_assert(sizeof(struct block_q6_k) == 210, "q6_K block");
  * Q2_K: sub-block s (16 elements) takes its 2-bit quants from bit pair
  * (s % 8) / 2 of 16 bytes of qs; y = d * scale - dmin * min.
  */
-M40I_INLINE void decode_q2_k(const void *src, float *y, int64_t nb)
+M40I_INLINE void decode_q2_k(const void *src, float *restrict y, int64_t nb)
 {
 	const struct block_q2_k *b = src;
 
@@ -61,10 +63,8 @@ M40I_INLINE void decode_q2_k(const void *src, float *y, int64_t nb)
 			int shift = 2 * ((s % 8) / 2);
 			float dl = d * (b[i].scales[s] & 15), ml = dmin * (b[i].scales[s] >> 4);
 
-			for (int k = 0; k < 16; k += 8) {
-				u8x8 v = (m40i_load_u8x8(q + k) >> shift) & 3;
-				m40i_store8(y + 16 * s + k, m40i_u8_to_f32(v) * dl - ml);
-			}
+			for (int l = 0; l < 16; l++)
+				y[16 * s + l] = dl * ((q[l] >> shift) & 3) - ml;
 		}
 	}
 }
@@ -85,7 +85,7 @@ M40I_INLINE void q3_k_scales(const uint8_t packed[12], int8_t sc[16])
 }
 
 /* Q3_K: as Q2_K for the low bits; a clear hmask bit subtracts 4. */
-M40I_INLINE void decode_q3_k(const void *src, float *y, int64_t nb)
+M40I_INLINE void decode_q3_k(const void *src, float *restrict y, int64_t nb)
 {
 	const struct block_q3_k *b = src;
 
@@ -98,14 +98,11 @@ M40I_INLINE void decode_q3_k(const void *src, float *y, int64_t nb)
 			int n = s / 8, j = (s % 8) / 2, h = s % 2;
 			const uint8_t *q = b[i].qs + 32 * n + 16 * h;
 			const uint8_t *hm = b[i].hmask + 16 * h;
-			uint8_t bit = (uint8_t)(1 << (4 * n + j));
+			int bit = 4 * n + j;
 			float dl = d * (sc[s] - 32);
 
-			for (int k = 0; k < 16; k += 8) {
-				u8x8 lo = (m40i_load_u8x8(q + k) >> (2 * j)) & 3;
-				i8x8 four = (i8x8)((m40i_load_u8x8(hm + k) & bit) == 0) & 4;
-				m40i_store8(y + 16 * s + k, m40i_i8_to_f32((i8x8)lo - four) * dl);
-			}
+			for (int l = 0; l < 16; l++)
+				y[16 * s + l] = dl * (((q[l] >> (2 * j)) & 3) - 4 * (~hm[l] >> bit & 1));
 		}
 	}
 }
@@ -124,7 +121,7 @@ M40I_INLINE void scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m)
 
 /* Q4_K: 64 elements per 32 bytes of qs, low nibbles first;
  * y = d * scale * q - dmin * min per sub-block of 32. */
-M40I_INLINE void decode_q4_k(const void *src, float *y, int64_t nb)
+M40I_INLINE void decode_q4_k(const void *src, float *restrict y, int64_t nb)
 {
 	const struct block_q4_k *b = src;
 
@@ -140,17 +137,16 @@ M40I_INLINE void decode_q4_k(const void *src, float *y, int64_t nb)
 			scale_min_k4(2 * j + 1, b[i].scales, &sc2, &m2);
 			d1 = d * sc1, min1 = dmin * m1;
 			d2 = d * sc2, min2 = dmin * m2;
-			for (int k = 0; k < 32; k += 8) {
-				u8x8 v = m40i_load_u8x8(q + k);
-				m40i_store8(y + 64 * j + k, m40i_u8_to_f32(v & 15) * d1 - min1);
-				m40i_store8(y + 64 * j + 32 + k, m40i_u8_to_f32(v >> 4) * d2 - min2);
+			for (int l = 0; l < 32; l++) {
+				y[64 * j + l] = d1 * (q[l] & 15) - min1;
+				y[64 * j + 32 + l] = d2 * (q[l] >> 4) - min2;
 			}
 		}
 	}
 }
 
 /* Q5_K: Q4_K with a fifth bit, bit 2j (low) or 2j+1 (high) of qh[l]. */
-M40I_INLINE void decode_q5_k(const void *src, float *y, int64_t nb)
+M40I_INLINE void decode_q5_k(const void *src, float *restrict y, int64_t nb)
 {
 	const struct block_q5_k *b = src;
 
@@ -158,20 +154,19 @@ M40I_INLINE void decode_q5_k(const void *src, float *y, int64_t nb)
 		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
 
 		for (int j = 0; j < 4; j++) {
-			const uint8_t *q = b[i].qs + 32 * j;
-			uint8_t sc1, m1, sc2, m2, u1 = (uint8_t)(1 << 2 * j), u2 = (uint8_t)(2 << 2 * j);
+			const uint8_t *q = b[i].qs + 32 * j, *qh = b[i].qh;
+			uint8_t sc1, m1, sc2, m2;
 			float d1, d2, min1, min2;
 
 			scale_min_k4(2 * j, b[i].scales, &sc1, &m1);
 			scale_min_k4(2 * j + 1, b[i].scales, &sc2, &m2);
 			d1 = d * sc1, min1 = dmin * m1;
 			d2 = d * sc2, min2 = dmin * m2;
-			for (int k = 0; k < 32; k += 8) {
-				u8x8 v = m40i_load_u8x8(q + k), h = m40i_load_u8x8(b[i].qh + k);
-				u8x8 lo = (v & 15) | ((u8x8)((h & u1) != 0) & 16);
-				u8x8 hi = (v >> 4) | ((u8x8)((h & u2) != 0) & 16);
-				m40i_store8(y + 64 * j + k, m40i_u8_to_f32(lo) * d1 - min1);
-				m40i_store8(y + 64 * j + 32 + k, m40i_u8_to_f32(hi) * d2 - min2);
+			for (int l = 0; l < 32; l++) {
+				int lo = (q[l] & 15) | (qh[l] >> (2 * j) & 1) << 4;
+				int hi = (q[l] >> 4) | (qh[l] >> (2 * j + 1) & 1) << 4;
+				y[64 * j + l] = d1 * lo - min1;
+				y[64 * j + 32 + l] = d2 * hi - min2;
 			}
 		}
 	}
@@ -179,7 +174,7 @@ M40I_INLINE void decode_q5_k(const void *src, float *y, int64_t nb)
 
 /* Q6_K: each half (128 elements) takes 64 bytes of ql and 32 of qh; four
  * runs of 32 elements with 8-bit scales per 16; y = d * scale * (q - 32). */
-M40I_INLINE void decode_q6_k(const void *src, float *y, int64_t nb)
+M40I_INLINE void decode_q6_k(const void *src, float *restrict y, int64_t nb)
 {
 	const struct block_q6_k *b = src;
 
@@ -190,18 +185,20 @@ M40I_INLINE void decode_q6_k(const void *src, float *y, int64_t nb)
 			const uint8_t *ql = b[i].ql + 64 * n, *qh = b[i].qh + 32 * n;
 			const int8_t *sc = b[i].scales + 8 * n;
 
-			for (int k = 0; k < 32; k += 8) {
-				int is = k / 16;
-				u8x8 a = m40i_load_u8x8(ql + k), c = m40i_load_u8x8(ql + 32 + k);
-				u8x8 h = m40i_load_u8x8(qh + k);
-				u8x8 q1 = (a & 15) | (h & 3) << 4;
-				u8x8 q2 = (c & 15) | ((h >> 2) & 3) << 4;
-				u8x8 q3 = (a >> 4) | ((h >> 4) & 3) << 4;
-				u8x8 q4 = (c >> 4) | ((h >> 6) & 3) << 4;
-				m40i_store8(y + k, m40i_i8_to_f32((i8x8)q1 - 32) * (d * sc[is]));
-				m40i_store8(y + 32 + k, m40i_i8_to_f32((i8x8)q2 - 32) * (d * sc[is + 2]));
-				m40i_store8(y + 64 + k, m40i_i8_to_f32((i8x8)q3 - 32) * (d * sc[is + 4]));
-				m40i_store8(y + 96 + k, m40i_i8_to_f32((i8x8)q4 - 32) * (d * sc[is + 6]));
+			for (int half = 0; half < 2; half++) { /* 16 elements share a scale */
+				float d1 = d * sc[half], d2 = d * sc[half + 2];
+				float d3 = d * sc[half + 4], d4 = d * sc[half + 6];
+
+				for (int l = 16 * half; l < 16 * half + 16; l++) {
+					int q1 = ((ql[l] & 15) | (qh[l] & 3) << 4) - 32;
+					int q2 = ((ql[l + 32] & 15) | (qh[l] >> 2 & 3) << 4) - 32;
+					int q3 = ((ql[l] >> 4) | (qh[l] >> 4 & 3) << 4) - 32;
+					int q4 = ((ql[l + 32] >> 4) | (qh[l] >> 6 & 3) << 4) - 32;
+					y[l] = d1 * q1;
+					y[l + 32] = d2 * q2;
+					y[l + 64] = d3 * q3;
+					y[l + 96] = d4 * q4;
+				}
 			}
 		}
 	}

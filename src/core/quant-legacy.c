@@ -8,6 +8,8 @@
 
 #include "quant.h"
 
+M40I_VECTORIZE
+
 #define QK 32
 
 struct block_q4_0 {
@@ -38,38 +40,19 @@ _Static_assert(sizeof(struct block_q5_0) == 22, "q5_0 block");
 _Static_assert(sizeof(struct block_q5_1) == 24, "q5_1 block");
 _Static_assert(sizeof(struct block_q8_0) == 34, "q8_0 block");
 
-/* The 32 nibbles of qs in element order. */
-M40I_INLINE void unpack_nibbles(const uint8_t *qs, uint8_t q[QK])
-{
-	u8x16 v = m40i_load_u8x16(qs), lo = v & 15, hi = v >> 4;
-
-	memcpy(q, &lo, 16);
-	memcpy(q + 16, &hi, 16);
-}
-
-/* Elements k..k+7 of a 5-bit block: nibble plus bit k+i of qh as 16. */
-M40I_INLINE f32x8 five_bits(const uint8_t q[QK], uint32_t qh, int k)
-{
-	const u32x8 lane = { 0, 1, 2, 3, 4, 5, 6, 7 };
-	u32x8 high = (((u32x8){ 0 } + qh) >> (lane + (uint32_t)k)) & 1;
-	u32x8 low = __builtin_convertvector(m40i_load_u8x8(q + k), u32x8);
-
-	return __builtin_convertvector((i32x8)(low | high << 4), f32x8);
-}
-
 /* ---- Q4_0: y = d * (q - 8) ---- */
 
-M40I_INLINE void decode_q4_0(const void *src, float *y, int64_t nb)
+M40I_INLINE void decode_q4_0(const void *src, float *restrict y, int64_t nb)
 {
 	const struct block_q4_0 *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
 		float d = m40i_half_to_float(b[i].d);
-		uint8_t q[QK];
 
-		unpack_nibbles(b[i].qs, q);
-		for (int k = 0; k < QK; k += 8)
-			m40i_store8(y + k, (m40i_u8_to_f32(m40i_load_u8x8(q + k)) - 8.0f) * d);
+		for (int j = 0; j < QK / 2; j++) {
+			y[j] = ((b[i].qs[j] & 15) - 8) * d;
+			y[j + QK / 2] = ((b[i].qs[j] >> 4) - 8) * d;
+		}
 	}
 }
 
@@ -106,17 +89,17 @@ static void quantize_q4_0(const float *x, void *dst, int64_t nb)
 
 /* ---- Q4_1: y = d * q + m ---- */
 
-M40I_INLINE void decode_q4_1(const void *src, float *y, int64_t nb)
+M40I_INLINE void decode_q4_1(const void *src, float *restrict y, int64_t nb)
 {
 	const struct block_q4_1 *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
 		float d = m40i_half_to_float(b[i].d), m = m40i_half_to_float(b[i].m);
-		uint8_t q[QK];
 
-		unpack_nibbles(b[i].qs, q);
-		for (int k = 0; k < QK; k += 8)
-			m40i_store8(y + k, m40i_u8_to_f32(m40i_load_u8x8(q + k)) * d + m);
+		for (int j = 0; j < QK / 2; j++) {
+			y[j] = (b[i].qs[j] & 15) * d + m;
+			y[j + QK / 2] = (b[i].qs[j] >> 4) * d + m;
+		}
 	}
 }
 
@@ -161,19 +144,21 @@ static void quantize_q4_1(const float *x, void *dst, int64_t nb)
 
 /* ---- Q5_0: y = d * (q - 16) ---- */
 
-M40I_INLINE void decode_q5_0(const void *src, float *y, int64_t nb)
+M40I_INLINE void decode_q5_0(const void *src, float *restrict y, int64_t nb)
 {
 	const struct block_q5_0 *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
 		float d = m40i_half_to_float(b[i].d);
-		uint8_t q[QK];
 		uint32_t qh;
 
 		memcpy(&qh, b[i].qh, sizeof qh);
-		unpack_nibbles(b[i].qs, q);
-		for (int k = 0; k < QK; k += 8)
-			m40i_store8(y + k, (five_bits(q, qh, k) - 16.0f) * d);
+		for (int j = 0; j < QK / 2; j++) {
+			int lo = (b[i].qs[j] & 15) | (qh >> j & 1) << 4;
+			int hi = (b[i].qs[j] >> 4) | (qh >> (j + QK / 2) & 1) << 4;
+			y[j] = (lo - 16) * d;
+			y[j + QK / 2] = (hi - 16) * d;
+		}
 	}
 }
 
@@ -213,19 +198,21 @@ static void quantize_q5_0(const float *x, void *dst, int64_t nb)
 
 /* ---- Q5_1: y = d * q + m ---- */
 
-M40I_INLINE void decode_q5_1(const void *src, float *y, int64_t nb)
+M40I_INLINE void decode_q5_1(const void *src, float *restrict y, int64_t nb)
 {
 	const struct block_q5_1 *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
 		float d = m40i_half_to_float(b[i].d), m = m40i_half_to_float(b[i].m);
-		uint8_t q[QK];
 		uint32_t qh;
 
 		memcpy(&qh, b[i].qh, sizeof qh);
-		unpack_nibbles(b[i].qs, q);
-		for (int k = 0; k < QK; k += 8)
-			m40i_store8(y + k, five_bits(q, qh, k) * d + m);
+		for (int j = 0; j < QK / 2; j++) {
+			int lo = (b[i].qs[j] & 15) | (qh >> j & 1) << 4;
+			int hi = (b[i].qs[j] >> 4) | (qh >> (j + QK / 2) & 1) << 4;
+			y[j] = lo * d + m;
+			y[j + QK / 2] = hi * d + m;
+		}
 	}
 }
 
@@ -260,18 +247,15 @@ static void quantize_q5_1(const float *x, void *dst, int64_t nb)
 
 /* ---- Q8_0: y = d * q ---- */
 
-M40I_INLINE void decode_q8_0(const void *src, float *y, int64_t nb)
+M40I_INLINE void decode_q8_0(const void *src, float *restrict y, int64_t nb)
 {
 	const struct block_q8_0 *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
 		float d = m40i_half_to_float(b[i].d);
 
-		for (int k = 0; k < QK; k += 8) {
-			i8x8 q;
-			memcpy(&q, b[i].qs + k, sizeof q);
-			m40i_store8(y + k, m40i_i8_to_f32(q) * d);
-		}
+		for (int j = 0; j < QK; j++)
+			y[j] = b[i].qs[j] * d;
 	}
 }
 

@@ -80,12 +80,6 @@ extern const struct m40i_format m40i_format_iq4_nl;
 #define M40I_INLINE static inline __attribute__((always_inline))
 
 typedef float f32x8 __attribute__((vector_size(32)));
-typedef int32_t i32x8 __attribute__((vector_size(32)));
-typedef uint32_t u32x8 __attribute__((vector_size(32)));
-typedef uint8_t u8x8 __attribute__((vector_size(8)));
-typedef int8_t i8x8 __attribute__((vector_size(8)));
-typedef uint8_t u8x16 __attribute__((vector_size(16)));
-typedef uint16_t u16x8 __attribute__((vector_size(16)));
 
 /* memcpy keeps loads and stores free of alignment and aliasing rules; the
  * compiler turns each into one unaligned vector move. */
@@ -103,31 +97,6 @@ M40I_INLINE f32x8 m40i_load8(const float *p)
 		memcpy((p), &v_, sizeof v_); \
 	} while (0)
 
-M40I_INLINE u8x16 m40i_load_u8x16(const uint8_t *p)
-{
-	u8x16 v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-M40I_INLINE u8x8 m40i_load_u8x8(const uint8_t *p)
-{
-	u8x8 v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-/* Eight small integers to floats. */
-M40I_INLINE f32x8 m40i_u8_to_f32(u8x8 v)
-{
-	return __builtin_convertvector(__builtin_convertvector(v, i32x8), f32x8);
-}
-
-M40I_INLINE f32x8 m40i_i8_to_f32(i8x8 v)
-{
-	return __builtin_convertvector(__builtin_convertvector(v, i32x8), f32x8);
-}
-
 M40I_INLINE uint16_t m40i_rd16(const void *p)
 {
 	uint16_t v;
@@ -136,8 +105,8 @@ M40I_INLINE uint16_t m40i_rd16(const void *p)
 }
 
 /*
- * IEEE half to float, exact for every input (NaN payloads kept), without
- * branches: move exponent and mantissa into place and rebias; infinities
+ * IEEE half to float, exact for every input (NaN payloads kept): move
+ * exponent and mantissa into place and rebias; infinities
  * and NaNs get the rest of the exponent range, and subnormals are
  * renormalized by one float subtraction.  (F. Giesen's half_to_float.)
  */
@@ -161,25 +130,20 @@ M40I_INLINE float m40i_half_to_float(uint16_t h)
 	return f;
 }
 
-/* The same for eight halves at once. */
-M40I_INLINE f32x8 m40i_half_to_float8(const uint16_t *p)
+/* The same without branches, for loops the compiler vectorizes. */
+M40I_INLINE float m40i_half_to_float_nb(uint16_t h)
 {
-	u16x8 hv;
-	memcpy(&hv, p, sizeof hv);
-	u32x8 h = __builtin_convertvector(hv, u32x8);
-	u32x8 o = (h & 0x7fff) << 13;
-	u32x8 e = o & 0x0f800000u;
-	f32x8 f, sub;
-	u32x8 osub;
+	uint32_t o = (uint32_t)(h & 0x7fff) << 13, e = o & 0x0f800000u, os;
+	float f, sub;
 
 	o += (127 - 15) << 23;
-	o += (u32x8)(e == 0x0f800000u) & ((128 - 16) << 23);
-	osub = o + (1 << 23);
-	memcpy(&sub, &osub, sizeof sub);
+	o += e == 0x0f800000u ? (uint32_t)(128 - 16) << 23 : 0;
+	os = o + (1 << 23);
+	memcpy(&sub, &os, sizeof sub);
 	sub -= 6.103515625e-05f;
-	memcpy(&osub, &sub, sizeof osub);
-	o = ((u32x8)(e == 0) & osub) | (~(u32x8)(e == 0) & o);
-	o |= (h & 0x8000) << 16;
+	memcpy(&os, &sub, sizeof os);
+	o = e == 0 ? os : o;
+	o |= (uint32_t)(h & 0x8000) << 16;
 	memcpy(&f, &o, sizeof f);
 	return f;
 }
@@ -247,6 +211,18 @@ M40I_INLINE void m40i_dot_multi_blocks(m40i_decode_fn decode, int bsize, size_t 
 			y[j * y_stride] += m40i_dot_f32(w, x + j * n + i, len);
 	}
 }
+
+/*
+ * GCC's -O2 vectorizes only loops it deems very cheap, which excludes the
+ * byte-to-float conversions every decoder is made of; the quant-*.c files
+ * say M40I_VECTORIZE after their includes to get -O3's cost model for
+ * their own functions.  (Without it the code is the same, only slower.)
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+#define M40I_VECTORIZE _Pragma("GCC optimize(\"tree-vectorize\", \"vect-cost-model=dynamic\")")
+#else
+#define M40I_VECTORIZE
+#endif
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define M40I_HAVE_AVX2 1
