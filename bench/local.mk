@@ -5,3 +5,13 @@ noinst_PROGRAMS += bench/tokenize-bench
 bench_tokenize_bench_SOURCES = bench/tokenize-bench.c
 bench_tokenize_bench_LDADD = src/core/libm40core.la
 EXTRA_DIST += bench/tokenize.sh
+# bench/cpu.sh: CPU backend pp64/tg32 on a TinyLlama-shaped Q4_K_M (engine-bench drives the engine).
+noinst_PROGRAMS += bench/engine-bench
+bench_engine_bench_SOURCES = bench/engine-bench.c
+bench_engine_bench_LDADD = src/core/libm40core.la
+EXTRA_DIST += bench/cpu.sh
+# bench/quant-dot: CPU dot-product speed per tensor format (internal m40i_
+# kernels, hence linked statically); run by hand: bench/quant-dot [MB [NX]].
+noinst_PROGRAMS += bench/quant-dot
+bench_quant_dot_LDADD = src/core/libm40core.la
+bench_quant_dot_LDFLAGS = -static
