@@ -39,7 +39,7 @@ grep '^Usage: m40-inspect ' "$tmp/c" >/dev/null && echo "ok: English in the C lo
 # Errors too, from the program and from the library (its own text domain).
 LC_ALL=$loc LANGUAGE=de m40-inspect --bogus >/dev/null 2>"$tmp/err" && fail_ "--bogus was accepted"
 cat "$tmp/err"
-grep -F 'weitere Informationen' "$tmp/err" >/dev/null && echo "ok: usage error in German" ||
+grep -F 'unbekannte Option »--bogus« (siehe »m40-inspect --help«)' "$tmp/err" >/dev/null && echo "ok: usage error in German" ||
 	{ echo "FAIL: usage error not in German"; fail=1; }
 printf 'GGUF' >"$tmp/short.gguf"
 LC_ALL=$loc LANGUAGE=de m40-inspect "$tmp/short.gguf" >/dev/null 2>"$tmp/err" && fail_ "a 4-byte file was accepted"
