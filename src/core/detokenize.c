@@ -172,7 +172,8 @@ drain(m40_decoder *d, char *out, size_t cap, bool final)
 		w += (size_t)k;
 		i += (size_t)k;
 	}
-	memmove(d->held, d->held + i, d->n_held - i);
+	if (i > 0) /* held is NULL until the first piece */
+		memmove(d->held, d->held + i, d->n_held - i);
 	d->n_held -= i;
 	return w;
 }
