@@ -94,14 +94,15 @@ typedef struct m40_backend_ops {
 		float *out);
 	/* y[i][r] = sum_c w[r][c] * x[i][c] for i < n. */
 	m40_status (*matmul)(m40_backend *be, const m40_weight *w, const float *x, float *y, int n);
-	/* y[i] = x[i] / rms(x[i]) * g (g has dim floats) for n rows of dim. */
+	/* y[i] = x[i] / rms(x[i]) * g (g has dim floats) for n rows of dim;
+	 * y may be x (the engine normalizes qwen3's Q and K heads in place). */
 	m40_status (*rmsnorm)(m40_backend *be, const float *x, const float *g, float *y, int n,
 		int dim, float eps);
 	/* y[i] += x[i] for n floats. */
 	m40_status (*add)(m40_backend *be, float *y, const float *x, size_t n);
 	/* y[i][:] += bias[:] for n rows of dim. */
 	m40_status (*add_bias)(m40_backend *be, float *y, const float *bias, int n, int dim);
-	/* out = silu(gate) * up for n floats. */
+	/* out = silu(gate) * up for n floats; out may be gate. */
 	m40_status (*swiglu)(m40_backend *be, const float *gate, const float *up, float *out, size_t n);
 	/* Rotate n rows of n_head heads of head_dim in place, row i at pos[i]. */
 	m40_status (*rope)(m40_backend *be, float *x, const int32_t *pos, int n, int n_head,
@@ -115,7 +116,9 @@ typedef struct m40_backend_ops {
 	m40_status (*attention)(m40_backend *be, const m40_kv_layout *kv, const void *k_cache,
 		const void *v_cache, const float *q, const int32_t *seq, const int32_t *pos, int n,
 		float scale, float *out);
-	/* y[j][:] = x[rows[j]][:] for j < n_out (pick the rows that want logits). */
+	/* y[j][:] = x[rows[j]][:] for j < n_out (pick the rows that want logits).
+	 * The engine passes n_out = min(n, n_batch, n_seq), a function of n (the
+	 * graph rule), padding rows[] by repeating its last wanted row. */
 	m40_status (*gather_rows)(m40_backend *be, const float *x, const int32_t *rows, int n_out,
 		int dim, float *y);
 } m40_backend_ops;
