@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <m40/m40.h>
 #include "model-int.h"
@@ -510,7 +511,7 @@ test_open(const char *dir)
 	m40_model *m = NULL;
 	m40_error err;
 
-	snprintf(path, sizeof path, "%s/inspect-model-good.gguf", dir);
+	snprintf(path, sizeof path, "%s/inspect-model-good-%ld.gguf", dir, (long)getpid());
 	w = build(&good);
 	CHECK(m40_gguf_writer_save(w, path, 3, &err) == M40_OK, "save: %s", err.msg);
 	m40_gguf_writer_free(w);
@@ -519,7 +520,7 @@ test_open(const char *dir)
 	m40_model_close(m);
 	remove(path);
 
-	snprintf(path, sizeof path, "%s/inspect-model-bad.gguf", dir);
+	snprintf(path, sizeof path, "%s/inspect-model-bad-%ld.gguf", dir, (long)getpid());
 	w = build(&bad);
 	CHECK(m40_gguf_writer_save(w, path, 3, &err) == M40_OK, "save: %s", err.msg);
 	m40_gguf_writer_free(w);
