@@ -13,7 +13,8 @@
  * and unknown tokens give nothing unless special is set.  Like llama.cpp's
  * llama_detokenize, m40_detokenize drops one leading space of the first
  * token where the vocabulary adds a space prefix (SentencePiece), so text
- * tokenized without special tokens comes back as it was.  Unlike llama.cpp
+ * tokenized without special tokens comes back as it was (also after a BOS
+ * that is not shown, where llama.cpp keeps the space).  Unlike llama.cpp
  * it does not "clean up" spaces before punctuation for BPE vocabularies: the
  * pieces are joined as they are, so every text round-trips.
  */
@@ -58,10 +59,10 @@ m40_detokenize(const m40_vocab *v, const int32_t *ids, size_t n_ids, bool specia
 	for (size_t i = 0; i < n_ids; i++) {
 		const char *s;
 
-		if (hidden(v, ids[i], special)) {
-			strip = false;
+		/* A hidden BOS does not keep the space of the first word
+		 * (llama.cpp keeps it): tokenize | detokenize round-trips. */
+		if (hidden(v, ids[i], special))
 			continue;
-		}
 		s = piece(v, ids[i], &n);
 		if (strip && n > 0 && s[0] == ' ') {
 			s++;
