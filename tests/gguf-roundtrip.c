@@ -632,6 +632,15 @@ main(void)
 		"save into a missing directory");
 	printf("save into a missing directory: %s\n", err.msg);
 	CHECK(count_temps(dir) == 0, "temporary file left after a failed save");
+	/* a bare file name saves into the current directory */
+	if (chdir(dir) == 0) {
+		CHECK(m40_gguf_writer_save(w, "rel.gguf", 3, &err) == M40_OK, "save rel.gguf: %s", err.msg);
+		CHECK(m40_gguf_open("rel.gguf", &g, &err) == M40_OK, "open rel.gguf: %s", err.msg);
+		m40_gguf_close(g);
+		unlink("rel.gguf");
+		CHECK(count_temps(".") == 0, "temporary file left after saving rel.gguf");
+		CHECK(chdir("/") == 0, "chdir /");
+	}
 	m40_gguf_writer_free(w);
 
 	/* an empty writer makes a valid empty file */

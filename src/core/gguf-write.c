@@ -595,6 +595,28 @@ m40_gguf_writer_to_memory(m40_gguf_writer *w, uint32_t version, void **buf, size
 	return M40_OK;
 }
 
+/* Make the rename durable: fsync the directory holding path (best effort;
+ * buf is scratch space at least as long as path). */
+static void
+sync_dir(const char *path, char *buf)
+{
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL) {
+		strcpy(buf, ".");
+	} else {
+		size_t n = slash == path ? 1 : (size_t)(slash - path);
+		memcpy(buf, path, n);
+		buf[n] = '\0';
+	}
+	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 m40_status
 m40_gguf_writer_save(m40_gguf_writer *w, const char *path, uint32_t version, m40_error *err)
 {
@@ -639,6 +661,8 @@ m40_gguf_writer_save(m40_gguf_writer *w, const char *path, uint32_t version, m40
 	}
 	if (st != M40_OK)
 		unlink(tmp);
+	else
+		sync_dir(path, tmp);
 	free(tmp);
 	return st;
 }
