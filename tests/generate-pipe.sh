@@ -24,7 +24,11 @@ check "16 greedy ids equal llama.cpp's" "$tmp/gen.ids" "$tmp/out.ids"
 m40-generate -m "$M" -n 16 <"$tmp/prompt.ids" >"$tmp/out.txt"
 check "default (greedy) text equals llama.cpp's" "$tmp/gen.txt" "$tmp/out.txt"
 
-# 2. The whole pipe from text.
+# 2. The whole pipe from text, as the issue writes it (echo adds a newline:
+#    m40-tokenize must give llama.cpp's prompt ids for it).
+echo "Once upon a time" | m40-tokenize -m "$M" >"$tmp/tok.ids"
+cmp -s "$tmp/prompt.ids" "$tmp/tok.ids" ||
+	echo "note: echo 'Once upon a time' | m40-tokenize gives '$(cat "$tmp/tok.ids")', the reference prompt is '$(cat "$tmp/prompt.ids")'"
 echo "Once upon a time" | m40-tokenize -m "$M" | m40-generate -m "$M" -n 16 --greedy >"$tmp/pipe.txt"
 check "echo | m40-tokenize | m40-generate prints the reference text" "$tmp/gen.txt" "$tmp/pipe.txt"
 m40-generate -m "$M" -n 16 -p "Once upon a time" >"$tmp/p.txt"
