@@ -30,3 +30,7 @@ check_PROGRAMS += tests/engine-batch
 tests_engine_batch_SOURCES = tests/engine-batch.c tests/engine-common.h
 tests_engine_batch_LDADD = $(M40_TEST_LIBS) -lm
 TESTS += tests/engine-batch
+check_PROGRAMS += tests/engine-backend
+tests_engine_backend_SOURCES = tests/engine-backend.c tests/engine-common.h
+tests_engine_backend_LDADD = $(M40_TEST_LIBS) -lm
+TESTS += tests/engine-backend
