@@ -11,3 +11,8 @@ tests_tokenize_json_SOURCES = tests/tokenize-json.c \
 tests_tokenize_json_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_tokenize_json_LDADD = $(M40_TEST_LIBS) $(JANSSON_LIBS)
 TESTS += tests/tokenize-json
+
+check_PROGRAMS += tests/tokenize-edge
+tests_tokenize_edge_SOURCES = tests/tokenize-edge.c
+tests_tokenize_edge_LDADD = $(M40_TEST_LIBS)
+TESTS += tests/tokenize-edge
