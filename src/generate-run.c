@@ -35,6 +35,7 @@ typedef struct slot {
 	int32_t next;        /* sampled token waiting to be fed */
 	int n_gen;           /* tokens generated */
 	size_t emitted;      /* bytes of text settled (printed when streaming) */
+	bool strip_space;    /* drop the space that starts the text (SPM, BOS-only prompt) */
 	m40_sampler *sampler;
 	m40_decoder *decoder;
 } slot;
@@ -278,6 +279,11 @@ on_logits(run *r, int idx, const float *logits)
 		fflush(stdout);
 	}
 	n = m40_decoder_push(sl->decoder, t, buf, sizeof(buf));
+	if (n > 0 && sl->strip_space) {
+		sl->strip_space = false;
+		if (buf[0] == ' ')
+			memmove(buf, buf + 1, --n);
+	}
 	text_append(res, buf, n);
 	if (settle_text(r, sl, res, false)) {
 		finish(r, idx, "stop");
@@ -322,14 +328,21 @@ start_prompt(run *r, int idx, size_t prompt)
 	if (sl->decoder == NULL)
 		cli_die(M40_EXIT_FAILURE, _("out of memory"));
 	/* The prompt goes through the decoder too (its text dropped), so the
-	 * continuation decodes in context: a SentencePiece vocabulary strips
-	 * the leading space of the first word of a text, not of a word that
-	 * continues the prompt. */
+	 * continuation decodes in context.  A SentencePiece vocabulary writes
+	 * a space before each word; the first word of a text drops it (as
+	 * m40_detokenize does), a word continuing the prompt keeps it: so drop
+	 * it only when the prompt holds no text, only BOS. */
 	{
+		int32_t bos = m40_vocab_bos(r->vocab);
 		char buf[4096];
 
-		for (i = 0; i < p->n; i++)
+		sl->strip_space = m40_vocab_kind(r->vocab) == M40_VOCAB_SPM;
+		for (i = 0; i < p->n; i++) {
+			if (p->ids[i] == bos)
+				continue;
+			sl->strip_space = false;
 			(void)m40_decoder_push(sl->decoder, p->ids[i], buf, sizeof(buf));
+		}
 	}
 	r->res[prompt].t_start = now();
 	text_append(&r->res[prompt], "", 0);

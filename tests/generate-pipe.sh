@@ -134,6 +134,10 @@ if test -f "$REF200"; then
 	tr -s ' \n' '\n\n' <"$REF200" | sed '/^$/d' >"$tmp/want200"
 	tr ' ' '\n' <"$tmp/bos.ids" >"$tmp/got200"
 	check "200 greedy tokens from BOS equal llama2.c's" "$tmp/want200" "$tmp/got200"
+	# and the text, which starts without a space as a text does
+	echo 1 | m40-generate -m "$M" -n 200 >"$tmp/bos.txt"
+	{ cat "${REF200%.ids}.txt"; echo; } >"$tmp/want200.txt"
+	check "the text of 200 greedy tokens from BOS equals llama2.c's" "$tmp/want200.txt" "$tmp/bos.txt"
 fi
 
 exit $fail
