@@ -15,3 +15,8 @@ EXTRA_DIST += bench/cpu.sh
 noinst_PROGRAMS += bench/quant-dot
 bench_quant_dot_LDADD = src/core/libm40core.la
 bench_quant_dot_LDFLAGS = -static
+# m40-bench: token rates of the engine on one model (bench/gpu.sh runs it).
+noinst_PROGRAMS += bench/m40-bench
+bench_m40_bench_SOURCES = bench/m40-bench.c
+bench_m40_bench_LDADD = src/core/libm40core.la
+EXTRA_DIST += bench/gpu.sh bench/device-run.sh

@@ -16,7 +16,8 @@
  * (unsupported type, out of memory).
  *
  * Exit 77 without the CUDA backend or a GPU.  With an argument "bench"
- * it times the matrix-vector kernels on 7B-shaped matrices instead.
+ * it times the matrix-vector kernels on 7B-shaped matrices instead; with
+ * "once" it runs each format's 7B-shaped matrices once (for ncu).
  */
 #include <config.h>
 
@@ -681,6 +682,39 @@ bench_step(void *p)
 	return M40_OK;
 }
 
+/* Each type's 4 matrices once at n = 1, eagerly: what ncu measures
+ * (bench/gpu.sh divides executed instructions by the bytes printed). */
+static int
+once(void)
+{
+	static const int64_t shp[4][2] = { { 4096, 4096 }, { 11008, 4096 }, { 4096, 11008 }, { 32000, 4096 } };
+	float *xh = xmalloc(11008 * 4);
+	fill(xh, 11008, 1.0f);
+	float *x = dev_copy(xh, 11008 * 4), *y = dev_nan(32000);
+	free(xh);
+	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+		size_t bytes = 0;
+		m40_weight w[4];
+		for (int r = 0; r < 4; r++) {
+			size_t rb;
+			uint8_t *h = random_weight(types[t], shp[r][0], shp[r][1], &rb);
+			w[r] = (m40_weight){ dev_copy(h, rb * shp[r][0]), types[t], shp[r][0], shp[r][1], rb };
+			bytes += rb * shp[r][0];
+			free(h);
+		}
+		gpu_sync("once");
+		for (int r = 0; r < 4; r++)
+			G->matmul(gb, &w[r], x, y, 1);
+		gpu_sync("once");
+		printf("once %s %zu\n", m40_type_name(types[t]), bytes);
+		for (int r = 0; r < 4; r++)
+			G->free(gb, (void *)w[r].data);
+	}
+	G->free(gb, x);
+	G->free(gb, y);
+	return 0;
+}
+
 static int
 bench(void)
 {
@@ -764,8 +798,8 @@ main(int argc, char **argv)
 	if (rng_state == 0)
 		rng_state = 1;
 	printf("seed %" PRIu64 " (M40_SEED repeats it)\n", rng_state);
-	if (argc > 1 && strcmp(argv[1], "bench") == 0) {
-		int r = bench();
+	if (argc > 1 && (strcmp(argv[1], "bench") == 0 || strcmp(argv[1], "once") == 0)) {
+		int r = strcmp(argv[1], "bench") == 0 ? bench() : once();
 		G->close(gb);
 		C->close(cb);
 		return r;

@@ -1,0 +1,96 @@
+#!/bin/sh
+# device-run.sh: one whole GPU-machine session in one command: build the
+# dist tarball for the card, run the CUDA tests, count the kernels'
+# instructions with ncu, run the benchmark.  Logs go to $OUT (at most 8
+# files come back from the device tool).
+#
+#   sh bench/device-run.sh [PHASES]     PHASES: build,test,ptx,ncu,mv,engine,models,bench,long (default all)
+#
+# Prepared here by dev/cuda/device-prep.sh in .carry/ (ignored by git):
+#   m40-llm.tar.xz   `make dist` of a configured tree
+#   shared/          the shared models, references and mksynth.py
+#   deps/            jansson headers and static library (the device image lacks them)
+#   cuda-ops-ptx52   tests/cuda-ptx.sh's compute_52 PTX build of tests/cuda-ops
+# Each phase has its own time limit so that the whole run ends in time.
+set -u
+phases=${1:-build,test,ptx,ncu,mv,engine,models,bench,long}
+here=$(pwd)
+carry=$here/.carry
+OUT=${OUT:-/tmp/m40-out}
+mkdir -p "$OUT"
+export M40_SHARED="$carry/shared"
+log=$OUT/tests.log
+has() { case ",$phases," in *",$1,"*) return 0;; esac; return 1; }
+say() { echo "== $* ($(date +%T))" | tee -a "$log"; }
+run() { # LIMIT NAME CMD...: run with a time limit, log, report the status
+	lim=$1; name=$2; shift 2
+	say "$name"
+	timeout "$lim" "$@" >>"$log" 2>&1
+	rc=$?
+	echo "== $name: exit $rc" | tee -a "$log"
+	return 0
+}
+
+nvidia-smi -L | tee -a "$log"
+nproc | sed 's/^/cores: /' | tee -a "$log"
+src=/tmp/m40-src
+if has build; then
+	say build
+	rm -rf "$src" && mkdir -p "$src" && tar -C "$src" -xJf "$carry/m40-llm.tar.xz" || exit 1
+	cd "$src"/m40-llm-* || exit 1
+	./configure --with-cuda-arch=90 --disable-nls \
+		ZLIB_CFLAGS=" " ZLIB_LIBS=" " LIBARCHIVE_CFLAGS=" " LIBARCHIVE_LIBS=" " \
+		JANSSON_CFLAGS="-I$carry/deps/include" JANSSON_LIBS="$carry/deps/lib/libjansson.a" \
+		>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+	grep "CUDA backend" "$OUT/build.log" | tee -a "$log"
+	timeout 400 make -j"$(nproc)" src/m40-inspect src/m40-tokenize src/m40-generate tests/cuda-ops \
+		tests/cuda-models tests/engine-stories tests/engine-models bench/m40-bench >>"$OUT/build.log" 2>&1 \
+		|| { grep -E "error|Error" "$OUT/build.log" | head -30; tail -20 "$OUT/build.log"; exit 1; }
+	grep -E "warning" "$OUT/build.log" | grep -E "\.cu" | head -20 | tee -a "$log"
+	say "build done"
+fi
+cd "$src"/m40-llm-* || exit 1
+b=$(pwd)
+export top_srcdir="$b" top_builddir="$b" PATH="$b/src:$b/tests:$PATH"
+unset M40_MODEL M40_BACKEND
+src/m40-inspect --devices 2>&1 | tee -a "$log"
+
+has test && run 240 "tests/cuda-ops (sm_90 build)" tests/cuda-ops
+has ptx && run 240 "cuda-ops-ptx52 (compute_52 PTX, JIT by the driver)" "$carry/cuda-ops-ptx52"
+if has ncu; then
+	say "ncu: executed instructions per weight byte, n = 1, 7B shapes"
+	timeout 200 ncu --metrics smsp__thread_inst_executed.sum,dram__bytes_read.sum -k regex:mv_kernel \
+		--csv --log-file "$OUT/ncu.csv" tests/cuda-ops once >"$OUT/once.txt" 2>&1
+	python3 - "$OUT/ncu.csv" "$OUT/once.txt" <<'EOF' | tee -a "$log"
+import csv, sys
+rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if l.startswith('"'))]
+head, rows = rows[0], rows[1:]
+ki, mi, vi, ni = head.index("ID"), head.index("Metric Name"), head.index("Metric Value"), head.index("Kernel Name")
+per = {}
+names = {}
+for r in rows:
+    k = int(r[ki]); per.setdefault(k, {})[r[mi]] = float(r[vi].replace(",", "")); names[k] = r[ni]
+ids = sorted(per)
+fmts = [l.split() for l in open(sys.argv[2]) if l.startswith("once ")]
+print("%-8s %12s %14s %10s %10s" % ("type", "MB", "lane-instr", "instr/B", "DRAM/B"))
+for i, (_, t, b) in enumerate(fmts):
+    ks = ids[4 * i: 4 * i + 4]
+    inst = sum(per[k].get("smsp__thread_inst_executed.sum", 0) for k in ks)
+    dram = sum(per[k].get("dram__bytes_read.sum", 0) for k in ks)
+    print("%-8s %12.1f %14.0f %10.2f %10.2f" % (t, int(b) / 1e6, inst, inst / int(b), dram / int(b)))
+EOF
+fi
+has mv && run 200 "matrix-vector kernels, 7B shapes" tests/cuda-ops bench
+has engine && run 240 "engine references on CUDA" sh "$b/tests/cuda-engine.sh"
+has models && run 300 "cuda-models (CUDA vs CPU, every shared model)" tests/cuda-models --short
+if has bench; then
+	say "bench/gpu.sh"
+	timeout 420 sh "$b/bench/gpu.sh" "$b" /tmp/m40-bench-out >"$OUT/bench.log" 2>&1
+	echo "== bench: exit $?" >>"$OUT/bench.log"
+	cat /tmp/m40-bench-out/*.bench /tmp/m40-bench-out/card.txt >>"$OUT/bench.log" 2>/dev/null
+fi
+has long && run 300 "cuda-models, context 8192" tests/cuda-models --long
+say "done"
+grep -E "^(FAIL|SKIP)|^== |checks failed" "$log" | tail -40
+test -f "$OUT/bench.log" && sed -n '/^m40-llm CUDA backend on/,$p' "$OUT/bench.log"
+exit 0
