@@ -129,6 +129,32 @@ static void quantize_f16(const float *src, void *dst, int64_t n)
 	}
 }
 
+#ifdef M40I_HAVE_AVX2
+/* AVX2 (with F16C, which every AVX2 CPU has): vcvtph2ps converts 8 halves. */
+M40I_TARGET_AVX2 static float f16_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const uint16_t *h = row;
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+	int64_t i = 0;
+	float s;
+
+#define HALF8(k) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i + (k))))
+	for (; i + 32 <= n; i += 32) {
+		acc0 = _mm256_fmadd_ps(HALF8(0), _mm256_loadu_ps(x + i), acc0);
+		acc1 = _mm256_fmadd_ps(HALF8(8), _mm256_loadu_ps(x + i + 8), acc1);
+		acc2 = _mm256_fmadd_ps(HALF8(16), _mm256_loadu_ps(x + i + 16), acc2);
+		acc3 = _mm256_fmadd_ps(HALF8(24), _mm256_loadu_ps(x + i + 24), acc3);
+	}
+	for (; i + 8 <= n; i += 8)
+		acc0 = _mm256_fmadd_ps(HALF8(0), _mm256_loadu_ps(x + i), acc0);
+#undef HALF8
+	s = m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+	for (; i < n; i++)
+		s += m40i_half_to_float(h[i]) * x[i];
+	return s;
+}
+#endif
+
 M40I_FORMAT_KERNELS(f16, decode_f16, 1, 2)
 
 const struct m40i_format m40i_format_f16 = {
@@ -137,7 +163,7 @@ const struct m40i_format m40i_format_f16 = {
 	.block_bytes = 2,
 	.dequantize = dequantize_f16,
 	.quantize = quantize_f16,
-	.kernels = M40I_KERNELS(f16),
+	.kernels = M40I_KERNELS_FUSED(f16),
 };
 
 /* ---- BF16 ---- */

@@ -40,6 +40,27 @@ static void dequantize_iq4_nl(const void *src, float *y, int64_t nb)
 	decode_iq4_nl(src, y, nb);
 }
 
+#ifdef M40I_HAVE_AVX2
+/* AVX2: the table lookup is one byte shuffle per 16 nibbles. */
+M40I_TARGET_AVX2 static float iq4_nl_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const struct block_iq4_nl *b = row;
+	const __m128i table = _mm_loadu_si128((const __m128i *)kvalues_iq4nl), low4 = _mm_set1_epi8(15);
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+	int8_t q[QK] __attribute__((aligned(32)));
+
+	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
+		__m128i v = _mm_loadu_si128((const __m128i *)b[i].qs);
+		_mm_store_si128((__m128i *)q, _mm_shuffle_epi8(table, _mm_and_si128(v, low4)));
+		_mm_store_si128((__m128i *)(q + 16),
+				_mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(v, 4), low4)));
+		M40I_ACC_BLOCK32(m40i_i8x8_ps, q, M40I_SCALE);
+	}
+	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+#endif
+
 M40I_FORMAT_KERNELS(iq4_nl, decode_iq4_nl, QK, sizeof(struct block_iq4_nl))
 
 const struct m40i_format m40i_format_iq4_nl = {
@@ -48,5 +69,5 @@ const struct m40i_format m40i_format_iq4_nl = {
 	.block_bytes = sizeof(struct block_iq4_nl),
 	.dequantize = dequantize_iq4_nl,
 	.quantize = NULL,
-	.kernels = M40I_KERNELS(iq4_nl),
+	.kernels = M40I_KERNELS_FUSED(iq4_nl),
 };

@@ -204,7 +204,202 @@ M40I_INLINE void decode_q6_k(const void *src, float *restrict y, int64_t nb)
 	}
 }
 
-#define K_FORMAT(name, TYPE) \
+#ifdef M40I_HAVE_AVX2
+/* Q4_K, AVX2: nibbles to bytes with 256-bit masks, then per sub-block of
+ * 32: w = d*sc * q - dmin*m, acc += w * x. */
+M40I_TARGET_AVX2 static float q4_k_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const struct block_q4_k *b = row;
+	const __m256i low4 = _mm256_set1_epi8(15);
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+
+	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
+		uint8_t q[QK_K] __attribute__((aligned(32)));
+
+		for (int j = 0; j < 4; j++) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * j));
+			_mm256_store_si256((__m256i *)(q + 64 * j), _mm256_and_si256(v, low4));
+			_mm256_store_si256((__m256i *)(q + 64 * j + 32),
+					   _mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
+		}
+		for (int s = 0; s < 8; s++) {
+			const uint8_t *qs = q + 32 * s;
+			const float *xs = x + 32 * s;
+			uint8_t sc, m;
+			__m256 vd, vm;
+
+			scale_min_k4(s, b[i].scales, &sc, &m);
+			vd = _mm256_set1_ps(d * sc);
+			vm = _mm256_set1_ps(dmin * m);
+			acc0 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs), vd, vm), _mm256_loadu_ps(xs), acc0);
+			acc1 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs + 8), vd, vm), _mm256_loadu_ps(xs + 8), acc1);
+			acc2 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs + 16), vd, vm), _mm256_loadu_ps(xs + 16), acc2);
+			acc3 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs + 24), vd, vm), _mm256_loadu_ps(xs + 24), acc3);
+		}
+	}
+	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+
+/* Q6_K, AVX2: the four 6-bit runs of each half as signed bytes q - 32,
+ * then w = d*sc * q per 16, acc += w * x. */
+M40I_TARGET_AVX2 static float q6_k_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const struct block_q6_k *b = row;
+	const __m256i low4 = _mm256_set1_epi8(15), bits45 = _mm256_set1_epi8(0x30);
+	const __m256i off = _mm256_set1_epi8(32);
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+
+	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+		float d = m40i_half_to_float(b[i].d);
+		int8_t q[QK_K] __attribute__((aligned(32)));
+
+		for (int h = 0; h < 2; h++) {
+			__m256i a = _mm256_loadu_si256((const __m256i *)(b[i].ql + 64 * h));
+			__m256i c = _mm256_loadu_si256((const __m256i *)(b[i].ql + 64 * h + 32));
+			__m256i hi = _mm256_loadu_si256((const __m256i *)(b[i].qh + 32 * h));
+			/* the high bit pairs moved to bits 4-5 of each byte */
+			__m256i h0 = _mm256_and_si256(_mm256_slli_epi16(hi, 4), bits45);
+			__m256i h1 = _mm256_and_si256(_mm256_slli_epi16(hi, 2), bits45);
+			__m256i h2 = _mm256_and_si256(hi, bits45);
+			__m256i h3 = _mm256_and_si256(_mm256_srli_epi16(hi, 2), bits45);
+			__m256i q1 = _mm256_or_si256(_mm256_and_si256(a, low4), h0);
+			__m256i q2 = _mm256_or_si256(_mm256_and_si256(c, low4), h1);
+			__m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), low4), h2);
+			__m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), low4), h3);
+			int8_t *o = q + 128 * h;
+			_mm256_store_si256((__m256i *)o, _mm256_sub_epi8(q1, off));
+			_mm256_store_si256((__m256i *)(o + 32), _mm256_sub_epi8(q2, off));
+			_mm256_store_si256((__m256i *)(o + 64), _mm256_sub_epi8(q3, off));
+			_mm256_store_si256((__m256i *)(o + 96), _mm256_sub_epi8(q4, off));
+		}
+		for (int s = 0; s < 16; s += 2) {
+			const int8_t *qs = q + 16 * s;
+			const float *xs = x + 16 * s;
+			__m256 d0 = _mm256_set1_ps(d * b[i].scales[s]), d1 = _mm256_set1_ps(d * b[i].scales[s + 1]);
+
+			acc0 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs), d0), _mm256_loadu_ps(xs), acc0);
+			acc1 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs + 8), d0), _mm256_loadu_ps(xs + 8), acc1);
+			acc2 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs + 16), d1), _mm256_loadu_ps(xs + 16), acc2);
+			acc3 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs + 24), d1), _mm256_loadu_ps(xs + 24), acc3);
+		}
+	}
+	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+
+/* Q5_K, AVX2: Q4_K with the fifth bits added as 16 where qh has them. */
+M40I_TARGET_AVX2 static float q5_k_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const struct block_q5_k *b = row;
+	const __m256i low4 = _mm256_set1_epi8(15), sixteen = _mm256_set1_epi8(16), zero = _mm256_setzero_si256();
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+
+	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
+		__m256i qh = _mm256_loadu_si256((const __m256i *)b[i].qh);
+		uint8_t q[QK_K] __attribute__((aligned(32)));
+
+		for (int j = 0; j < 4; j++) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * j));
+			__m256i h1 = _mm256_cmpeq_epi8(_mm256_and_si256(qh, _mm256_set1_epi8((char)(1 << 2 * j))), zero);
+			__m256i h2 = _mm256_cmpeq_epi8(_mm256_and_si256(qh, _mm256_set1_epi8((char)(2 << 2 * j))), zero);
+			_mm256_store_si256((__m256i *)(q + 64 * j),
+					   _mm256_or_si256(_mm256_and_si256(v, low4), _mm256_andnot_si256(h1, sixteen)));
+			_mm256_store_si256((__m256i *)(q + 64 * j + 32),
+					   _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
+							   _mm256_andnot_si256(h2, sixteen)));
+		}
+		for (int s = 0; s < 8; s++, x += 32) {
+			uint8_t sc, m;
+			__m256 vd, vm;
+
+			scale_min_k4(s, b[i].scales, &sc, &m);
+			vd = _mm256_set1_ps(d * sc);
+			vm = _mm256_set1_ps(dmin * m);
+			M40I_ACC_BLOCK32(m40i_u8x8_ps, q + 32 * s, M40I_SCALE_SUBMIN);
+		}
+		x -= QK_K;
+	}
+	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+
+/* Bit pairs of 2-bit quants as bytes: byte 32*(4n+j) + l of q is bit pair j
+ * of qs[32n + l], the element order of Q2_K and Q3_K. */
+M40I_TARGET_AVX2 static inline __m256i bit_pair(__m256i v, int j)
+{
+	return _mm256_and_si256(_mm256_srli_epi16(v, 2 * j), _mm256_set1_epi8(3));
+}
+
+/* Q3_K, AVX2: bit pairs minus 4 where hmask lacks the bit, then
+ * w = d * (sc - 32) * q per 16. */
+M40I_TARGET_AVX2 static float q3_k_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const struct block_q3_k *b = row;
+	const __m256i four = _mm256_set1_epi8(4), zero = _mm256_setzero_si256();
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+
+	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+		float d = m40i_half_to_float(b[i].d);
+		__m256i hm = _mm256_loadu_si256((const __m256i *)b[i].hmask);
+		int8_t q[QK_K] __attribute__((aligned(32))), sc[16];
+
+		q3_k_scales(b[i].scales, sc);
+		for (int h = 0; h < 2; h++) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * h));
+			for (int j = 0; j < 4; j++) {
+				__m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + j)));
+				__m256i clear = _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), zero);
+				_mm256_store_si256((__m256i *)(q + 128 * h + 32 * j),
+						   _mm256_sub_epi8(bit_pair(v, j), _mm256_and_si256(clear, four)));
+			}
+		}
+		for (int s = 0; s < 16; s += 2) {
+			const int8_t *qs = q + 16 * s;
+			const float *xs = x + 16 * s;
+			__m256 d0 = _mm256_set1_ps(d * (sc[s] - 32)), d1 = _mm256_set1_ps(d * (sc[s + 1] - 32));
+
+			acc0 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs), d0), _mm256_loadu_ps(xs), acc0);
+			acc1 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs + 8), d0), _mm256_loadu_ps(xs + 8), acc1);
+			acc2 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs + 16), d1), _mm256_loadu_ps(xs + 16), acc2);
+			acc3 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs + 24), d1), _mm256_loadu_ps(xs + 24), acc3);
+		}
+	}
+	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+
+/* Q2_K, AVX2: bit pairs as bytes, then w = d*sc * q - dmin*m per 16. */
+M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const struct block_q2_k *b = row;
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+
+	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
+		uint8_t q[QK_K] __attribute__((aligned(32)));
+
+		for (int h = 0; h < 2; h++) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * h));
+			for (int j = 0; j < 4; j++)
+				_mm256_store_si256((__m256i *)(q + 128 * h + 32 * j), bit_pair(v, j));
+		}
+		for (int s = 0; s < 16; s += 2) {
+			const uint8_t *qs = q + 16 * s;
+			const float *xs = x + 16 * s;
+			uint8_t s0 = b[i].scales[s], s1 = b[i].scales[s + 1];
+			__m256 d0 = _mm256_set1_ps(d * (s0 & 15)), m0 = _mm256_set1_ps(dmin * (s0 >> 4));
+			__m256 d1 = _mm256_set1_ps(d * (s1 & 15)), m1 = _mm256_set1_ps(dmin * (s1 >> 4));
+
+			acc0 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs), d0, m0), _mm256_loadu_ps(xs), acc0);
+			acc1 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs + 8), d0, m0), _mm256_loadu_ps(xs + 8), acc1);
+			acc2 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs + 16), d1, m1), _mm256_loadu_ps(xs + 16), acc2);
+			acc3 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs + 24), d1, m1), _mm256_loadu_ps(xs + 24), acc3);
+		}
+	}
+	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+#endif
+
+#define K_FORMAT(name, TYPE, KERNELS) \
 	static void dequantize_##name(const void *src, float *y, int64_t nb) \
 	{ \
 		decode_##name(src, y, nb); \
@@ -216,10 +411,10 @@ M40I_INLINE void decode_q6_k(const void *src, float *restrict y, int64_t nb)
 		.block_bytes = sizeof(struct block_##name), \
 		.dequantize = dequantize_##name, \
 		.quantize = NULL, \
-		.kernels = M40I_KERNELS(name), \
+		.kernels = KERNELS(name), \
 	};
-K_FORMAT(q2_k, Q2_K)
-K_FORMAT(q3_k, Q3_K)
-K_FORMAT(q4_k, Q4_K)
-K_FORMAT(q5_k, Q5_K)
-K_FORMAT(q6_k, Q6_K)
+K_FORMAT(q2_k, Q2_K, M40I_KERNELS_FUSED)
+K_FORMAT(q3_k, Q3_K, M40I_KERNELS_FUSED)
+K_FORMAT(q4_k, Q4_K, M40I_KERNELS_FUSED)
+K_FORMAT(q5_k, Q5_K, M40I_KERNELS_FUSED)
+K_FORMAT(q6_k, Q6_K, M40I_KERNELS_FUSED)

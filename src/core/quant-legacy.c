@@ -282,6 +282,104 @@ static void quantize_q8_0(const float *x, void *dst, int64_t nb)
 	}
 }
 
+#ifdef M40I_HAVE_AVX2
+/* AVX2 dots: each block's 32 quants become 32 bytes in element order,
+ * then w = (q - offset) * d or q * d + m, as the decoders compute it. */
+/* The 32 nibbles of qs as bytes in element order. */
+M40I_TARGET_AVX2 static inline __m256i nibbles32(const uint8_t *qs)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)qs), low4 = _mm_set1_epi8(15);
+
+	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), low4), _mm_and_si128(v, low4));
+}
+
+/* Bit j of the 32 bits at qh as 0x10 in byte j (ggml's bytes_from_bits_32). */
+M40I_TARGET_AVX2 static inline __m256i fifth_bits32(const uint8_t *qh)
+{
+	uint32_t bits;
+	__m256i v;
+
+	memcpy(&bits, qh, sizeof bits);
+	v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits),
+				_mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+						  0x0101010101010101, 0x0000000000000000));
+	v = _mm256_or_si256(v, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe)); /* all but bit j%8 */
+	v = _mm256_cmpeq_epi8(v, _mm256_set1_epi64x(-1));
+	return _mm256_and_si256(v, _mm256_set1_epi8(16));
+}
+
+M40I_TARGET_AVX2 static float q4_0_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const struct block_q4_0 *b = row;
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+	int8_t q[QK] __attribute__((aligned(32)));
+
+	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
+		_mm256_store_si256((__m256i *)q, _mm256_sub_epi8(nibbles32(b[i].qs), _mm256_set1_epi8(8)));
+		M40I_ACC_BLOCK32(m40i_i8x8_ps, q, M40I_SCALE);
+	}
+	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+
+M40I_TARGET_AVX2 static float q4_1_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const struct block_q4_1 *b = row;
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+	uint8_t q[QK] __attribute__((aligned(32)));
+
+	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
+		__m256 vm = _mm256_set1_ps(m40i_half_to_float(b[i].m));
+		_mm256_store_si256((__m256i *)q, nibbles32(b[i].qs));
+		M40I_ACC_BLOCK32(m40i_u8x8_ps, q, M40I_SCALE_MIN);
+	}
+	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+
+M40I_TARGET_AVX2 static float q5_0_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const struct block_q5_0 *b = row;
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+	int8_t q[QK] __attribute__((aligned(32)));
+
+	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
+		__m256i v = _mm256_or_si256(nibbles32(b[i].qs), fifth_bits32(b[i].qh));
+		_mm256_store_si256((__m256i *)q, _mm256_sub_epi8(v, _mm256_set1_epi8(16)));
+		M40I_ACC_BLOCK32(m40i_i8x8_ps, q, M40I_SCALE);
+	}
+	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+
+M40I_TARGET_AVX2 static float q5_1_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const struct block_q5_1 *b = row;
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+	uint8_t q[QK] __attribute__((aligned(32)));
+
+	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
+		__m256 vm = _mm256_set1_ps(m40i_half_to_float(b[i].m));
+		_mm256_store_si256((__m256i *)q, _mm256_or_si256(nibbles32(b[i].qs), fifth_bits32(b[i].qh)));
+		M40I_ACC_BLOCK32(m40i_u8x8_ps, q, M40I_SCALE_MIN);
+	}
+	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+
+M40I_TARGET_AVX2 static float q8_0_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const struct block_q8_0 *b = row;
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+
+	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
+		M40I_ACC_BLOCK32(m40i_i8x8_ps, b[i].qs, M40I_SCALE);
+	}
+	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+#endif
+
 M40I_FORMAT_KERNELS(q4_0, decode_q4_0, QK, sizeof(struct block_q4_0))
 M40I_FORMAT_KERNELS(q4_1, decode_q4_1, QK, sizeof(struct block_q4_1))
 M40I_FORMAT_KERNELS(q5_0, decode_q5_0, QK, sizeof(struct block_q5_0))
@@ -295,7 +393,7 @@ M40I_FORMAT_KERNELS(q8_0, decode_q8_0, QK, sizeof(struct block_q8_0))
 		.block_bytes = sizeof(struct block_##name), \
 		.dequantize = dequantize_##name, \
 		.quantize = quantize_##name, \
-		.kernels = M40I_KERNELS(name), \
+		.kernels = M40I_KERNELS_FUSED(name), \
 	};
 LEGACY_FORMAT(q4_0, Q4_0)
 LEGACY_FORMAT(q4_1, Q4_1)

@@ -29,7 +29,8 @@ int m40i_kernels_best(void)
 {
 #ifdef M40I_HAVE_AVX2
 	__builtin_cpu_init(); /* cheap once done; needed if called from a constructor */
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+	    __builtin_cpu_supports("f16c"))
 		return M40I_KERNELS_AVX2;
 #endif
 	return M40I_KERNELS_BASE;
