@@ -73,7 +73,9 @@ extern const struct m40i_format m40i_format_iq4_nl;
 /* These helpers are always inlined, so GCC's note that 32-byte vector
  * arguments pass differently with and without AVX does not apply (it is
  * raised at every call, hence off for the rest of the file). */
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpsabi"
+#elif defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
