@@ -199,8 +199,6 @@ put_escaped(const char *s, size_t n, bool json)
 static void
 write_ids(const m40_vocab *v, const int32_t *ids, size_t n, const struct options *o)
 {
-	m40_error err;
-
 	if (o->json) {
 		fputs("{\"ids\":[", stdout);
 		for (size_t i = 0; i < n; i++)
@@ -214,13 +212,10 @@ write_ids(const m40_vocab *v, const int32_t *ids, size_t n, const struct options
 		}
 		fputs("],\"text\":[", stdout);
 		for (size_t i = 0; i < n; i++) {
-			char *t;
 			size_t tl;
+			const char *t = m40_vocab_text(v, ids[i], &tl);
 			fputs(i ? ",\"" : "\"", stdout);
-			if (m40_detokenize(v, &ids[i], 1, true, &t, &tl, &err) == M40_OK) {
-				put_escaped(t, tl, true);
-				free(t);
-			}
+			put_escaped(t, tl, true);
 			putchar('"');
 		}
 		fputs("]}\n", stdout);
@@ -228,13 +223,10 @@ write_ids(const m40_vocab *v, const int32_t *ids, size_t n, const struct options
 	}
 	if (o->pieces) {
 		for (size_t i = 0; i < n; i++) {
-			char *t;
 			size_t tl;
+			const char *t = m40_vocab_text(v, ids[i], &tl);
 			printf("%ld\t'", (long)ids[i]);
-			if (m40_detokenize(v, &ids[i], 1, true, &t, &tl, &err) == M40_OK) {
-				put_escaped(t, tl, false);
-				free(t);
-			}
+			put_escaped(t, tl, false);
 			fputs("'\n", stdout);
 		}
 		return;

@@ -16,3 +16,6 @@ check_PROGRAMS += tests/tokenize-edge
 tests_tokenize_edge_SOURCES = tests/tokenize-edge.c
 tests_tokenize_edge_LDADD = $(M40_TEST_LIBS)
 TESTS += tests/tokenize-edge
+
+TESTS += tests/tokenize-cli.sh
+EXTRA_DIST += tests/tokenize-cli.sh

@@ -48,6 +48,10 @@ bool m40_vocab_add_eos(const m40_vocab *v);
 bool m40_vocab_is_eog(const m40_vocab *v, int32_t id);
 /* The stored piece (not decoded), NUL-terminated; NULL for a bad id. */
 const char *m40_vocab_piece(const m40_vocab *v, int32_t id);
+/* The decoded text of one token, as a stream prints it (spaces kept, byte
+ * tokens as their byte, control tokens as their text): *len bytes, not
+ * NUL-terminated, owned by the vocabulary; NULL for a bad id. */
+const char *m40_vocab_text(const m40_vocab *v, int32_t id, size_t *len);
 
 /* Tokenize len bytes of text (any bytes, invalid UTF-8 included).
  * *ids is malloc'ed and owned by the caller. */

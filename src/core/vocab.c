@@ -905,6 +905,17 @@ m40_vocab_piece(const m40_vocab *v, int32_t id)
 	return m40i_str_at(&v->str, id, &n);
 }
 
+const char *
+m40_vocab_text(const m40_vocab *v, int32_t id, size_t *len)
+{
+	if (id < 0 || id >= v->n_tokens) {
+		*len = 0;
+		return NULL;
+	}
+	*len = v->piece_off[id + 1] - v->piece_off[id];
+	return v->piece + v->piece_off[id];
+}
+
 bool
 m40i_ids_grow(struct m40i_ids *o, size_t need)
 {
