@@ -125,7 +125,8 @@ usage(void)
 		"      --presence-penalty=F   subtract F from each recent token's logit\n"
 		"  -s, --seed=N             random seed (default: from the clock)\n"), stdout);
 	fputs(_("\nOutput:\n"
-		"      --tokens             print token ids (for m40-tokenize -d) instead of text\n"
+		"      --tokens             print token ids instead of text (for\n"
+		"                             m40-tokenize -d)\n"
 		"  -0, --null               end each result with NUL instead of newline\n"
 		"      --json               one JSON object a result: text, tokens,\n"
 		"                             finish_reason, prompt_tokens, timings\n"
