@@ -1,5 +1,5 @@
 /*
- * quant-dot: the dot products of every computable format against
+ * quant-dot: the dot products (single, multi, tile) of every computable format against
  * dequantize-then-double-dot, on random blocks, with every kernel set this
  * CPU runs; the format table against types.c; argument checks.
  *
@@ -151,6 +151,43 @@ static void test_format(const struct m40i_format *f, int64_t n, int nkernels)
 	free(xbuf);
 }
 
+/* m40i_vec_dot_tile: 6 rows (a tile of 4 and 2 more), 7 activations
+ * (two register tiles of 3 and one more), y rows 9 apart. */
+static void test_tile(const struct m40i_format *f, int64_t n, int nkernels)
+{
+	enum { NR = 6, NX = 7, YS = 9 };
+	size_t row_bytes = (size_t)(n / f->block_size) * f->block_bytes;
+	unsigned char *buf = malloc(row_bytes * NR + 4), *rows = buf + 4;
+	float *w = malloc((size_t)n * NR * sizeof *w), *x = malloc((size_t)n * NX * sizeof *x);
+	float y[NX * YS];
+
+	for (int r = 0; r < NR; r++) {
+		random_row(f, rows + r * row_bytes, n);
+		m40_dequantize_row(f->type, rows + r * row_bytes, w + r * n, n);
+	}
+	for (int64_t i = 0; i < n * NX; i++)
+		x[i] = unit();
+	for (int ks = 0; ks <= nkernels; ks++) {
+		memset(y, 0xff, sizeof y);
+		if (ks < nkernels)
+			f->kernels[ks].dot_tile(rows, row_bytes, NR, x, n, NX, y, YS);
+		else /* the public entry point */
+			m40i_vec_dot_tile(f->type, rows, row_bytes, NR, x, n, NX, y, YS);
+		for (int j = 0; j < NX; j++)
+			for (int r = 0; r < NR; r++) {
+				double ref = 0, mag = 0;
+				for (int64_t i = 0; i < n; i++) {
+					ref += (double)w[r * n + i] * x[j * n + i];
+					mag += fabs((double)w[r * n + i] * x[j * n + i]);
+				}
+				check("dot_tile", f, ks, n, y[j * YS + r], ref, mag);
+			}
+	}
+	free(buf);
+	free(w);
+	free(x);
+}
+
 int main(void)
 {
 	int nkernels = m40i_kernels_best() + 1;
@@ -171,11 +208,15 @@ int main(void)
 			continue;
 		}
 		if (f->block_size == 1)
-			for (size_t i = 0; i < (sizeof float_n / sizeof float_n[0]); i++)
+			for (size_t i = 0; i < (sizeof float_n / sizeof float_n[0]); i++) {
 				test_format(f, float_n[i], nkernels);
+				test_tile(f, float_n[i], nkernels);
+			}
 		else
-			for (size_t i = 0; i < (sizeof blocks / sizeof blocks[0]); i++)
+			for (size_t i = 0; i < (sizeof blocks / sizeof blocks[0]); i++) {
 				test_format(f, blocks[i] * f->block_size, nkernels);
+				test_tile(f, blocks[i] * f->block_size, nkernels);
+			}
 		printf("%-7s %s\n", m40_type_name(types[t]), failures == before ? "ok" : "FAILED");
 	}
 

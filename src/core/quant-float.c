@@ -89,6 +89,13 @@ static void quantize_f32(const float *src, void *dst, int64_t n)
 	{ \
 		for (int j = 0; j < nx; j++) \
 			y[j * y_stride] = m40i_dot_f32(row, x + j * n, n); \
+	} \
+	attr static void f32_dot_tile_##sfx(const void *rows, size_t row_bytes, int nrows, \
+					    const float *x, int64_t n, int nx, float *y, \
+					    size_t y_stride) \
+	{ \
+		m40i_dot_tile_blocks(dequantize_f32, f32_dot_multi_##sfx, 1, 4, rows, row_bytes, \
+				     nrows, x, n, nx, y, y_stride); \
 	}
 M40I_F32_KERNELS(base, )
 #ifdef M40I_HAVE_AVX2
@@ -131,6 +138,17 @@ static void quantize_f16(const float *src, void *dst, int64_t n)
 
 #ifdef M40I_HAVE_AVX2
 /* AVX2 (with F16C, which every AVX2 CPU has): vcvtph2ps converts 8 halves. */
+M40I_TARGET_AVX2 static inline void decode_f16_avx2(const void *src, float *restrict dst, int64_t n)
+{
+	const uint16_t *h = src;
+	int64_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
+	for (; i < n; i++)
+		dst[i] = m40i_half_to_float(h[i]);
+}
+
 M40I_TARGET_AVX2 static float f16_dot_fused(const void *row, const float *x, int64_t n)
 {
 	const uint16_t *h = row;
@@ -155,7 +173,11 @@ M40I_TARGET_AVX2 static float f16_dot_fused(const void *row, const float *x, int
 }
 #endif
 
+#ifdef M40I_HAVE_AVX2
+M40I_FORMAT_KERNELS2(f16, decode_f16, decode_f16_avx2, 1, 2)
+#else
 M40I_FORMAT_KERNELS(f16, decode_f16, 1, 2)
+#endif
 
 const struct m40i_format m40i_format_f16 = {
 	.type = M40_TYPE_F16,

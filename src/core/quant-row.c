@@ -95,3 +95,17 @@ void m40i_vec_dot_multi(int type, const void *row, const float *x, int64_t n,
 	}
 	f->kernels[m40i_kernels_best()].dot_multi(row, x, n, nx, y, y_stride);
 }
+
+void m40i_vec_dot_tile(int type, const void *rows, size_t row_bytes, int nrows,
+		       const float *x, int64_t n, int nx, float *y, size_t y_stride)
+{
+	const struct m40i_format *f = row_format(type, n);
+
+	if (f == NULL) {
+		for (int j = 0; j < nx; j++)
+			for (int r = 0; r < nrows; r++)
+				y[j * y_stride + r] = 0;
+		return;
+	}
+	f->kernels[m40i_kernels_best()].dot_tile(rows, row_bytes, nrows, x, n, nx, y, y_stride);
+}

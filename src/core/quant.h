@@ -29,6 +29,12 @@ float m40i_vec_dot(int type, const void *row, const float *x, int64_t n);
  * up to float reassociation. */
 void m40i_vec_dot_multi(int type, const void *row, const float *x, int64_t n,
 			int nx, float *y, size_t y_stride);
+/* y[j*y_stride + r] = dot(row r, x + j*n) for r < nrows, j < nx, the rows
+ * row_bytes apart: the faster form of the same for prompt batches, since
+ * each activation, once loaded, meets four rows (up to reassociation the
+ * same as nrows calls of m40i_vec_dot_multi). */
+void m40i_vec_dot_tile(int type, const void *rows, size_t row_bytes, int nrows,
+		       const float *x, int64_t n, int nx, float *y, size_t y_stride);
 
 /* Kernel sets: the baseline one and, where the CPU has them, AVX2+FMA. */
 enum { M40I_KERNELS_BASE, M40I_KERNELS_AVX2, M40I_KERNELS_COUNT };
@@ -36,6 +42,8 @@ enum { M40I_KERNELS_BASE, M40I_KERNELS_AVX2, M40I_KERNELS_COUNT };
 typedef float (*m40i_dot_fn)(const void *row, const float *x, int64_t n);
 typedef void (*m40i_dot_multi_fn)(const void *row, const float *x, int64_t n,
 				  int nx, float *y, size_t y_stride);
+typedef void (*m40i_dot_tile_fn)(const void *rows, size_t row_bytes, int nrows,
+				 const float *x, int64_t n, int nx, float *y, size_t y_stride);
 
 /* One tensor format. */
 struct m40i_format {
@@ -49,6 +57,7 @@ struct m40i_format {
 	struct {
 		m40i_dot_fn dot;
 		m40i_dot_multi_fn dot_multi;
+		m40i_dot_tile_fn dot_tile;
 	} kernels[M40I_KERNELS_COUNT];
 };
 
@@ -261,6 +270,79 @@ M40I_INLINE void m40i_dot_multi_blocks(m40i_decode_fn decode, int bsize, size_t 
 }
 
 /*
+ * The register tile of m40i_vec_dot_tile: four decoded rows (w, M40I_CHUNK
+ * apart) times three activations (x, stride apart), twelve accumulators;
+ * per 8 elements 7 loads feed 12 multiply-adds.  y[j * y_stride + r] +=.
+ */
+M40I_INLINE void m40i_tile4x3_f32(const float *w, const float *x, int64_t stride,
+				  int64_t n, float *y, size_t y_stride)
+{
+	const float *w0 = w, *w1 = w + M40I_CHUNK, *w2 = w + 2 * M40I_CHUNK, *w3 = w + 3 * M40I_CHUNK;
+	const float *x0 = x, *x1 = x + stride, *x2 = x + 2 * stride;
+	f32x8 c00 = { 0 }, c01 = { 0 }, c02 = { 0 }, c10 = { 0 }, c11 = { 0 }, c12 = { 0 };
+	f32x8 c20 = { 0 }, c21 = { 0 }, c22 = { 0 }, c30 = { 0 }, c31 = { 0 }, c32 = { 0 };
+	int64_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		f32x8 a0 = m40i_load8(x0 + i), a1 = m40i_load8(x1 + i), a2 = m40i_load8(x2 + i), b;
+
+		b = m40i_load8(w0 + i);
+		c00 += b * a0, c01 += b * a1, c02 += b * a2;
+		b = m40i_load8(w1 + i);
+		c10 += b * a0, c11 += b * a1, c12 += b * a2;
+		b = m40i_load8(w2 + i);
+		c20 += b * a0, c21 += b * a1, c22 += b * a2;
+		b = m40i_load8(w3 + i);
+		c30 += b * a0, c31 += b * a1, c32 += b * a2;
+	}
+	{
+		f32x8 c[4][3] = { { c00, c01, c02 }, { c10, c11, c12 }, { c20, c21, c22 }, { c30, c31, c32 } };
+		for (int r = 0; r < 4; r++)
+			for (int j = 0; j < 3; j++) {
+				float s = 0;
+				for (int k = 0; k < 8; k++)
+					s += c[r][j][k];
+				for (int64_t t = i; t < n; t++)
+					s += w[r * M40I_CHUNK + t] * x[j * stride + t];
+				y[j * y_stride + r] += s;
+			}
+	}
+}
+
+/* m40i_vec_dot_tile from a decoder: four rows at a time, each chunk of
+ * them decoded once for all nx activations. */
+M40I_INLINE void m40i_dot_tile_blocks(m40i_decode_fn decode, m40i_dot_multi_fn multi,
+				      int bsize, size_t bbytes, const void *rows,
+				      size_t row_bytes, int nrows, const float *x, int64_t n,
+				      int nx, float *y, size_t y_stride)
+{
+	const unsigned char *src = rows;
+	float w[4 * M40I_CHUNK];
+	int r = 0;
+
+	for (; r + 4 <= nrows; r += 4) {
+		for (int j = 0; j < nx; j++)
+			for (int k = 0; k < 4; k++)
+				y[j * y_stride + r + k] = 0;
+		for (int64_t i = 0; i < n; i += M40I_CHUNK) {
+			int64_t len = n - i < M40I_CHUNK ? n - i : M40I_CHUNK;
+			const unsigned char *blk = src + (size_t)r * row_bytes + (size_t)(i / bsize) * bbytes;
+			int j = 0;
+
+			for (int k = 0; k < 4; k++)
+				decode(blk + k * row_bytes, w + k * M40I_CHUNK, len / bsize);
+			for (; j + 3 <= nx; j += 3)
+				m40i_tile4x3_f32(w, x + j * n + i, n, len, y + j * y_stride + r, y_stride);
+			for (; j < nx; j++)
+				for (int k = 0; k < 4; k++)
+					y[j * y_stride + r + k] += m40i_dot_f32(w + k * M40I_CHUNK, x + j * n + i, len);
+		}
+	}
+	for (; r < nrows; r++)
+		multi(src + (size_t)r * row_bytes, x, n, nx, y + r, y_stride);
+}
+
+/*
  * GCC's -O2 vectorizes only loops it deems very cheap, which excludes the
  * byte-to-float conversions every decoder is made of; the quant-*.c files
  * say M40I_VECTORIZE after their includes to get -O3's cost model for
@@ -335,25 +417,38 @@ M40I_TARGET_AVX2 static inline float m40i_hsum_avx2(__m256 a, __m256 b, __m256 c
 						int nx, float *y, size_t y_stride) \
 	{ \
 		m40i_dot_multi_blocks(decode, bs, bb, row, x, n, nx, y, y_stride); \
+	} \
+	attr static void name##_dot_tile_##sfx(const void *rows, size_t row_bytes, int nrows, \
+					       const float *x, int64_t n, int nx, float *y, \
+					       size_t y_stride) \
+	{ \
+		m40i_dot_tile_blocks(decode, name##_dot_multi_##sfx, bs, bb, rows, row_bytes, \
+				     nrows, x, n, nx, y, y_stride); \
 	}
 
 #ifdef M40I_HAVE_AVX2
 #define M40I_FORMAT_KERNELS(name, decode, bs, bb) \
 	M40I_FORMAT_KERNELS_1(name, base, , decode, bs, bb) \
 	M40I_FORMAT_KERNELS_1(name, avx2, M40I_TARGET_AVX2, decode, bs, bb)
+/* The same with another decoder for AVX2. */
+#define M40I_FORMAT_KERNELS2(name, decode, decode_avx2, bs, bb) \
+	M40I_FORMAT_KERNELS_1(name, base, , decode, bs, bb) \
+	M40I_FORMAT_KERNELS_1(name, avx2, M40I_TARGET_AVX2, decode_avx2, bs, bb)
 #define M40I_KERNELS(name) \
-	{ { name##_dot_base, name##_dot_multi_base }, \
-	  { name##_dot_avx2, name##_dot_multi_avx2 } }
+	{ { name##_dot_base, name##_dot_multi_base, name##_dot_tile_base }, \
+	  { name##_dot_avx2, name##_dot_multi_avx2, name##_dot_tile_avx2 } }
 /* The same with a hand-written AVX2 dot, name_dot_fused. */
 #define M40I_KERNELS_FUSED(name) \
-	{ { name##_dot_base, name##_dot_multi_base }, \
-	  { name##_dot_fused, name##_dot_multi_avx2 } }
+	{ { name##_dot_base, name##_dot_multi_base, name##_dot_tile_base }, \
+	  { name##_dot_fused, name##_dot_multi_avx2, name##_dot_tile_avx2 } }
 #else
 #define M40I_FORMAT_KERNELS(name, decode, bs, bb) \
 	M40I_FORMAT_KERNELS_1(name, base, , decode, bs, bb)
+#define M40I_FORMAT_KERNELS2(name, decode, decode_avx2, bs, bb) \
+	M40I_FORMAT_KERNELS_1(name, base, , decode, bs, bb)
 #define M40I_KERNELS(name) \
-	{ { name##_dot_base, name##_dot_multi_base }, \
-	  { name##_dot_base, name##_dot_multi_base } }
+	{ { name##_dot_base, name##_dot_multi_base, name##_dot_tile_base }, \
+	  { name##_dot_base, name##_dot_multi_base, name##_dot_tile_base } }
 #define M40I_KERNELS_FUSED(name) M40I_KERNELS(name)
 #endif
 
