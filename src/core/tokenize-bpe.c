@@ -11,7 +11,8 @@
  * The pre-tokenizer cuts the text into words; each word's bytes become
  * GPT-2 characters (one per byte), and the adjacent pair with the lowest
  * merge rank is merged first (ties: leftmost) until no pair has a rank.
- * Symbols carry the id of their string, so a merge is an integer lookup.
+ * Symbols carry the id of their string, so finding a merge's rank is an
+ * integer lookup.
  * A word always gives the same tokens, so recent words are remembered.
  */
 
@@ -22,7 +23,7 @@ struct sym {
 };
 
 struct bigram {
-	int32_t rank, left, right, result;
+	int32_t rank, left, right;
 	uint32_t size;
 };
 
@@ -127,7 +128,7 @@ add_bigram(const struct m40_vocab *v, struct m40i_bpe *s, int32_t left, int32_t 
 
 	if (left < 0 || right < 0)
 		return true;
-	b.rank = m40i_merge_find(v, s->sym[left].id, s->sym[right].id, &b.result);
+	b.rank = m40i_merge_find(v, s->sym[left].id, s->sym[right].id);
 	if (b.rank < 0)
 		return true;
 	b.left = left;
@@ -188,7 +189,9 @@ word_tokenize(const struct m40_vocab *v, struct m40i_bpe *s, const unsigned char
 			continue;
 		l->n += r->n;
 		r->n = 0;
-		l->id = b.result;
+		/* -1 when the merged text is neither a token nor a side of a
+		 * merge: it merges no further and goes out as bytes */
+		l->id = m40i_str_find(&v->str, (const char *)s->enc + l->off, l->n);
 		l->next = r->next;
 		if (r->next >= 0)
 			s->sym[r->next].prev = b.left;

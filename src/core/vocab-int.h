@@ -52,11 +52,11 @@ struct m40i_strtab {
 	uint32_t mask;
 };
 
-/* A merge: (left id, right id) -> rank and the id of the merged string. */
+/* A merge: (left id, right id) -> rank.  The merged string's id is looked
+ * up when the merge is made (tokenize-bpe.c), which keeps loading fast. */
 struct m40i_merge {
-	uint64_t key;      /* left << 32 | right; 0 with rank -1 marks empty */
-	int32_t rank;
-	int32_t result;
+	uint64_t key;      /* left << 32 | right */
+	int32_t rank;      /* -1: empty slot */
 };
 
 struct m40_vocab {
@@ -104,7 +104,7 @@ m40i_str_at(const struct m40i_strtab *t, int32_t id, size_t *len)
 	*len = t->off[id + 1] - t->off[id] - 1;
 	return t->arena + t->off[id];
 }
-int32_t m40i_merge_find(const struct m40_vocab *v, int32_t left, int32_t right, int32_t *result);
+int32_t m40i_merge_find(const struct m40_vocab *v, int32_t left, int32_t right);
 
 /* A growing array of ids. */
 struct m40i_ids {

@@ -170,7 +170,7 @@ merge_hash(uint64_t key)
 }
 
 int32_t
-m40i_merge_find(const struct m40_vocab *v, int32_t left, int32_t right, int32_t *result)
+m40i_merge_find(const struct m40_vocab *v, int32_t left, int32_t right)
 {
 	uint64_t key = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
 
@@ -180,10 +180,8 @@ m40i_merge_find(const struct m40_vocab *v, int32_t left, int32_t right, int32_t 
 		const struct m40i_merge *m = &v->merge[j];
 		if (m->rank < 0)
 			return -1;
-		if (m->key == key) {
-			*result = m->result;
+		if (m->key == key)
 			return m->rank;
-		}
 	}
 }
 
@@ -193,8 +191,6 @@ load_merges(struct m40_vocab *v, const m40_gguf *g, m40_error *err)
 	const m40_gguf_value *arr = m40_gguf_get(g, "tokenizer.ggml.merges");
 	uint64_t n;
 	uint32_t size = 64;
-	char *buf = NULL;
-	size_t buf_cap = 0;
 
 	if (arr == NULL || arr->type != M40_GGUF_ARRAY || arr->v.arr.type != M40_GGUF_STRING)
 		return m40_error_set(err, M40_E_FORMAT,
@@ -219,8 +215,8 @@ load_merges(struct m40_vocab *v, const m40_gguf *g, m40_error *err)
 		uint64_t len;
 		const char *s = m40_gguf_arr_str(arr, i, &len);
 		const char *sp = len > 1 ? memchr(s + 1, ' ', len - 1) : NULL;
-		int32_t l, r, res;
-		size_t nl, nr;
+		int32_t l, r;
+		size_t nl;
 		uint64_t key;
 		uint32_t j;
 
@@ -229,20 +225,9 @@ load_merges(struct m40_vocab *v, const m40_gguf *g, m40_error *err)
 		if (sp == NULL)
 			continue;
 		nl = (size_t)(sp - s);
-		nr = len - nl - 1;
-		if (nl + nr > buf_cap) {
-			char *b = realloc(buf, nl + nr + 64);
-			if (b == NULL)
-				goto oom;
-			buf = b;
-			buf_cap = nl + nr + 64;
-		}
-		memcpy(buf, s, nl);
-		memcpy(buf + nl, sp + 1, nr);
 		l = str_intern(&v->str, s, nl);
-		r = str_intern(&v->str, sp + 1, nr);
-		res = str_intern(&v->str, buf, nl + nr);
-		if (l < 0 || r < 0 || res < 0)
+		r = str_intern(&v->str, sp + 1, len - nl - 1);
+		if (l < 0 || r < 0)
 			goto oom;
 		key = ((uint64_t)(uint32_t)l << 32) | (uint32_t)r;
 		for (j = merge_hash(key) & v->merge_mask; v->merge[j].rank >= 0; j = (j + 1) & v->merge_mask)
@@ -252,12 +237,9 @@ load_merges(struct m40_vocab *v, const m40_gguf *g, m40_error *err)
 			continue;
 		v->merge[j].key = key;
 		v->merge[j].rank = (int32_t)i;
-		v->merge[j].result = res;
 	}
-	free(buf);
 	return M40_OK;
 oom:
-	free(buf);
 	return m40_error_set(err, M40_E_NOMEM, _("out of memory reading BPE merges"));
 }
 
