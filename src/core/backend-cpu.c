@@ -3,15 +3,16 @@
  *
  * Plain C and a pool of threads: each op runs at once in the caller's
  * memory (allocations are ordinary heap blocks, upload and download are
- * memcpy).  Matrix products split their output rows across the threads,
- * attention splits its (token, head) pairs; the small element-wise ops run
- * on the calling thread.  Activations are FP32 throughout; the KV cache is
+ * memcpy).  Matrix products share their output rows among the threads,
+ * attention its (token, head) pairs; the small element-wise ops run on the
+ * calling thread.  Activations are FP32 throughout; the KV cache is
  * F16 as backend-ops.h lays it out.
  */
 #include "m40-int.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,28 +217,32 @@ cpu_get_rows(m40_backend *be, const m40_weight *w, const int32_t *ids, int n, fl
 	return M40_OK;
 }
 
+/*
+ * Output rows are handed out in chunks from a shared counter, so a thread
+ * that the OS delays (a busy machine) does not hold up the others.  Each
+ * chunk is a tile of weight rows that stays in cache while it meets every
+ * activation row; activations go in chunks that fit in cache.
+ */
+#define ROW_TILE 16
+#define X_CHUNK_BYTES (192 * 1024)
+
 struct matmul_job {
 	const m40_weight *w;
 	const float *x;
 	float *y;
 	int n;
+	long tile;              /* rows per chunk */
+	atomic_long next;       /* first row of the next chunk */
 };
 
-/* Output rows in tiles, so that a tile of weights stays in cache while it
- * meets every activation row; activations in chunks that fit in cache. */
-#define ROW_TILE 16
-#define X_CHUNK_BYTES (192 * 1024)
-
 static void
-matmul_worker(void *ctx, int ti, int nt)
+matmul_tile(const struct matmul_job *j, long r0, long r1)
 {
-	const struct matmul_job *j = ctx;
 	const m40_weight *w = j->w;
 	const char *data = w->data;
-	long r0, r1, r, t;
+	long r;
 	int x0, nx, chunk;
 
-	m40i_pool_split((long)w->rows, ti, nt, &r0, &r1);
 	if (j->n == 1) {
 		for (r = r0; r < r1; r++)
 			j->y[r] = m40i_vec_dot(w->type, data + (size_t)r * w->row_bytes, j->x, w->cols);
@@ -246,25 +251,39 @@ matmul_worker(void *ctx, int ti, int nt)
 	chunk = (int)(X_CHUNK_BYTES / ((size_t)w->cols * sizeof(float)));
 	if (chunk < 4)
 		chunk = 4;
-	for (t = r0; t < r1; t += ROW_TILE) {
-		long tend = t + ROW_TILE < r1 ? t + ROW_TILE : r1;
-		for (x0 = 0; x0 < j->n; x0 += chunk) {
-			nx = j->n - x0 < chunk ? j->n - x0 : chunk;
-			for (r = t; r < tend; r++)
-				m40i_vec_dot_multi(w->type, data + (size_t)r * w->row_bytes,
-					j->x + (size_t)x0 * w->cols, w->cols, nx,
-					j->y + (size_t)x0 * w->rows + r, (size_t)w->rows);
-		}
+	for (x0 = 0; x0 < j->n; x0 += chunk) {
+		nx = j->n - x0 < chunk ? j->n - x0 : chunk;
+		for (r = r0; r < r1; r++)
+			m40i_vec_dot_multi(w->type, data + (size_t)r * w->row_bytes,
+				j->x + (size_t)x0 * w->cols, w->cols, nx,
+				j->y + (size_t)x0 * w->rows + r, (size_t)w->rows);
 	}
+}
+
+static void
+matmul_worker(void *ctx, int ti, int nt)
+{
+	struct matmul_job *j = ctx;
+	long r0;
+
+	(void)ti;
+	(void)nt;
+	while ((r0 = atomic_fetch_add(&j->next, j->tile)) < j->w->rows)
+		matmul_tile(j, r0, r0 + j->tile < j->w->rows ? r0 + j->tile : j->w->rows);
 }
 
 static m40_status
 cpu_matmul(m40_backend *be, const m40_weight *w, const float *x, float *y, int n)
 {
-	struct matmul_job j = { w, x, y, n };
+	struct matmul_job j = { w, x, y, n, ROW_TILE, 0 };
+	int nt = m40i_pool_size(be->pool);
 
 	if (n <= 0)
 		return M40_OK;
+	/* About 8 chunks per thread for one token; ROW_TILE rows for batches. */
+	if (n == 1 && w->rows / (8L * nt) > ROW_TILE)
+		j.tile = w->rows / (8L * nt);
+	atomic_init(&j.next, 0);
 	m40i_pool_run(be->pool, matmul_worker, &j);
 	return M40_OK;
 }
@@ -395,6 +414,7 @@ struct attention_job {
 	int n;
 	float scale;
 	float *out;
+	atomic_long next;       /* next (token, head) pair, token-major */
 };
 
 /* One head of one token: scores against positions 0..pos, softmax (minus
@@ -439,12 +459,12 @@ attend(const struct attention_job *j, int i, int h, float *score)
 static void
 attention_worker(void *ctx, int ti, int nt)
 {
-	const struct attention_job *j = ctx;
-	long a, b, w;
+	struct attention_job *j = ctx;
 	float *score = j->be->scores + (size_t)ti * j->be->score_cap;
+	long w, total = (long)j->n * j->kv->n_head;
 
-	m40i_pool_split((long)j->n * j->kv->n_head, ti, nt, &a, &b);
-	for (w = a; w < b; w++)
+	(void)nt;
+	while ((w = atomic_fetch_add(&j->next, 1)) < total)
 		attend(j, (int)(w / j->kv->n_head), (int)(w % j->kv->n_head), score);
 }
 
@@ -452,7 +472,7 @@ static m40_status
 cpu_attention(m40_backend *be, const m40_kv_layout *kv, const void *k_cache, const void *v_cache,
 	const float *q, const int32_t *seq, const int32_t *pos, int n, float scale, float *out)
 {
-	struct attention_job j = { be, kv, k_cache, v_cache, q, seq, pos, n, scale, out };
+	struct attention_job j = { be, kv, k_cache, v_cache, q, seq, pos, n, scale, out, 0 };
 	size_t need = (size_t)kv->n_ctx;
 
 	if (be->score_cap < need) {
@@ -462,6 +482,7 @@ cpu_attention(m40_backend *be, const m40_kv_layout *kv, const void *k_cache, con
 		be->scores = s;
 		be->score_cap = need;
 	}
+	atomic_init(&j.next, 0);
 	m40i_pool_run(be->pool, attention_worker, &j);
 	return M40_OK;
 }
