@@ -614,7 +614,7 @@ m40_status
 m40_engine_decode(m40_engine *e, const m40_batch *b, m40_error *err)
 {
 	const int n_vocab = e->hp->n_vocab;
-	int n_want, first, n, want, i;
+	int n_want = 0, first, n, want, i;
 	m40_status s;
 
 	e->n_logits = 0;
