@@ -1,7 +1,8 @@
 /*
  * gemm.cu: y[n][rows] = x[n][cols] . w^T for prompts (large n): weight rows
  * are dequantized to FP32 tiles in scratch and multiplied with cuBLAS SGEMM
- * (F32 weights directly, F16 through cublasSgemmEx on FP16 storage).  The
+ * (F32 weights directly; cublasSgemmEx on F16 failed under CUDA 13 on an
+ * H100 in pedantic mode, so F16 takes the tile path too).  The
  * handle is in pedantic math mode: FP32 arithmetic, no TF32, no tensor
  * cores.  Built with -DM40_NO_CUBLAS, a tiled FP32 kernel of our own does
  * the product instead (the compute_52 PTX test binary).
@@ -89,16 +90,6 @@ m40_status m40c_gemm(m40_backend *be, const m40_weight *w, const float *x, float
 		return M40_OK;
 	if (w->type == M40_TYPE_F32 && w->row_bytes == (size_t)K * 4)
 		return gemm_f32(be, (const float *)w->data, rows, K, x, y, n, rows);
-#ifndef M40_NO_CUBLAS
-	if (w->type == M40_TYPE_F16 && be->blas && w->row_bytes == (size_t)K * 2) {
-		const float one = 1.0f, zero = 0.0f;
-		cublasStatus_t s = cublasSgemmEx((cublasHandle_t)be->blas, CUBLAS_OP_T, CUBLAS_OP_N, rows, n, K, &one,
-			w->data, CUDA_R_16F, K, x, CUDA_R_32F, K, &zero, y, CUDA_R_32F, rows);
-		if (s != CUBLAS_STATUS_SUCCESS)
-			return m40c_fail(be, cudaErrorUnknown, "cublasSgemmEx");
-		return m40c_check(be, "cublasSgemmEx");
-	}
-#endif
 	size_t row_f32 = (size_t)K * sizeof(float);
 	int64_t tr = (int64_t)(TILE_BYTES / row_f32);
 	if (tr > rows)

@@ -390,9 +390,10 @@ template <> struct Fmt<M40_TYPE_Q2_K> {
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			q[i] = ld32(b + 16 + 32 * half + 16 * k2 + 4 * i);
-		uint32_t s0 = ld32(b + 8 * half), s1 = ld32(b + 8 * half + 4);
-		s0 >>= 8 * k2;
-		s1 >>= 8 * k2;
+		/* the 4 scale bytes of this chunk: k2 + 0, 2, 4, 6 of the half's 8 */
+		uint32_t sw = __byte_perm(ld32(b + 8 * half), ld32(b + 8 * half + 4), k2 ? 0x7531u : 0x6420u);
+		uint32_t slo = sw & 0x0F0F0F0Fu, shi = (sw >> 4) & 0x0F0F0F0Fu;
+		float d6 = d * (1.0f / 65536.0f), m6 = dmin * (1.0f / 65536.0f);
 		const float *xc = x + 16 * k2 + 128 * half;
 		const float *sc = sx + k2 + 8 * half;
 #pragma unroll
@@ -401,8 +402,7 @@ template <> struct Fmt<M40_TYPE_Q2_K> {
 #pragma unroll
 			for (int i = 0; i < 4; i++)
 				u[i] = (q[i] >> (2 * g)) & 0x03030303u;
-			uint32_t s = ((g < 2 ? s0 : s1) >> (16 * (g & 1))) & 0xFF;
-			float dl = d * (float)(s & 0xF), ml = dmin * (float)(s >> 4);
+			float dl = fmaf(d6, FB2(slo, g), -128.0f * d), ml = fmaf(m6, FB2(shi, g), -128.0f * dmin);
 			float A[N];
 			dot16<N>(u, xc + 32 * g, K, A);
 			fold<N>(a, A, dl * (1.0f / 65536.0f), 128.0f * dl + ml, sc + 2 * g, KP);
@@ -421,7 +421,16 @@ template <> struct Fmt<M40_TYPE_Q3_K> {
 		uint32_t q[4], h[4];
 		ldw_a2<4>(b + 32 + 32 * half + 16 * k2, q);
 		ldw_a2<4>(b + 16 * k2, h);
-		const uint8_t *sb = b + 96;
+		/* scale i = 8 half + 2 g + k2: low 4 bits in byte 2g + k2 (nibble
+		 * half), high 2 bits in byte 8 + (2g + k2) % 4 at bit 2 (2 half + g / 2) */
+		uint32_t sw[3];
+		ldw_a2<3>(b + 96, sw);
+		uint32_t sel = k2 ? 0x7531u : 0x6420u;
+		uint32_t lo = (__byte_perm(sw[0], sw[1], sel) >> (4 * half)) & 0x0F0F0F0Fu;
+		uint32_t hb = __byte_perm(sw[2], 0, k2 ? 0x3131u : 0x2020u) >> (4 * half);
+		hb = (hb & 0x00000303u) | ((hb >> 2) & 0x03030000u);
+		uint32_t s6 = lo | (hb << 4);
+		float d6 = d * (1.0f / 65536.0f);
 		const float *xc = x + 16 * k2 + 128 * half;
 		const float *sc = sx + k2 + 8 * half;
 #pragma unroll
@@ -431,10 +440,7 @@ template <> struct Fmt<M40_TYPE_Q3_K> {
 #pragma unroll
 			for (int i = 0; i < 4; i++)
 				u[i] = ((q[i] >> (2 * g)) & 0x03030303u) | (((h[i] >> hs) & 0x01010101u) << 2);
-			int j = 2 * g + k2; /* scale index 8 * half + j */
-			int lo = (__ldg(sb + j) >> (4 * half)) & 0xF;
-			int hi = (__ldg(sb + 8 + (j & 3)) >> (2 * (2 * half + (j >> 2)))) & 3;
-			float dl = d * (float)((lo | (hi << 4)) - 32);
+			float dl = fmaf(d6, FB2(s6, g), -160.0f * d); /* d * (scale - 32) */
 			float A[N];
 			dot16<N>(u, xc + 32 * g, K, A);
 			fold<N>(a, A, dl * (1.0f / 65536.0f), 132.0f * dl, sc + 2 * g, KP);
@@ -442,79 +448,95 @@ template <> struct Fmt<M40_TYPE_Q3_K> {
 	}
 };
 
-/* Q4_K / Q5_K scale and min of sub-block sb from the 12 scale bytes at s. */
-__device__ __forceinline__ void k4_scale(const uint8_t *s, int sb, float *sc, float *m)
+/* Q4_K / Q5_K: the scales and minimums of sub-blocks 2j and 2j+1 from the
+ * 12 scale bytes at s (4-aligned), as d * scale and dmin * min. */
+__device__ __forceinline__ void k4_scales(const uint8_t *s, int j, float d, float dmin, float (&dl)[2],
+	float (&ml)[2])
 {
-	int t = sb & 3;
-	int b0 = __ldg(s + t), b4 = __ldg(s + 4 + t);
-	if (sb < 4) {
-		*sc = (float)(b0 & 63);
-		*m = (float)(b4 & 63);
-	} else {
-		int b8 = __ldg(s + 8 + t);
-		*sc = (float)((b8 & 0xF) | ((b0 >> 6) << 4));
-		*m = (float)((b8 >> 4) | ((b4 >> 6) << 4));
-	}
+	uint32_t sh = 16 * (j & 1);
+	uint32_t a = ld32(s) >> sh, b = ld32(s + 4) >> sh, c = ld32(s + 8) >> sh;
+	uint32_t sc = j < 2 ? (a & 0x3F3Fu) : ((c & 0x0F0Fu) | ((a >> 2) & 0x3030u));
+	uint32_t m = j < 2 ? (b & 0x3F3Fu) : (((c >> 4) & 0x0F0Fu) | ((b >> 2) & 0x3030u));
+	/* FB2 gives 65536 * (128 + v) */
+	float d6 = d * (1.0f / 65536.0f), m6 = dmin * (1.0f / 65536.0f);
+	dl[0] = fmaf(d6, FB2(sc, 0), -128.0f * d);
+	dl[1] = fmaf(d6, FB2(sc, 1), -128.0f * d);
+	ml[0] = fmaf(m6, FB2(m, 0), -128.0f * dmin);
+	ml[1] = fmaf(m6, FB2(m, 1), -128.0f * dmin);
 }
 
-/* Q4_K: chunk c = (pair j, half h): 16 low nibbles of sub-block 2j and 16
- * high nibbles of 2j+1, one 16-byte load. */
+/* Q4_K: chunk j: sub-blocks 2j (low nibbles of qs[32j..32j+32]) and 2j+1
+ * (high nibbles), two 16-byte loads. */
 template <> struct Fmt<M40_TYPE_Q4_K> {
-	enum { QK = 256, BYTES = 144, CPB = 8, SX = 1, ALIGN = 16 };
+	enum { QK = 256, BYTES = 144, CPB = 4, SX = 1, ALIGN = 16 };
 	template <int N>
-	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int j, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
 	{
-		int j = c >> 1, h = c & 1;
 		uint32_t dd = ld32(b);
-		float d = h_lo(dd), dmin = h_hi(dd);
-		uint4 w = __ldg((const uint4 *)(b + 16 + 32 * j + 16 * h));
-		uint32_t q[4] = { w.x, w.y, w.z, w.w }, lo[4], hi[4];
+		float dl[2], ml[2];
+		k4_scales(b + 4, j, h_lo(dd), h_hi(dd), dl, ml);
+		uint4 w0 = __ldg((const uint4 *)(b + 16 + 32 * j)), w1 = __ldg((const uint4 *)(b + 32 + 32 * j));
+		uint32_t q0[4] = { w0.x, w0.y, w0.z, w0.w }, q1[4] = { w1.x, w1.y, w1.z, w1.w };
+		uint32_t l0[4], l1[4], h0[4], h1[4];
 #pragma unroll
 		for (int i = 0; i < 4; i++) {
-			lo[i] = q[i] & 0x0F0F0F0Fu;
-			hi[i] = (q[i] >> 4) & 0x0F0F0F0Fu;
+			l0[i] = q0[i] & 0x0F0F0F0Fu;
+			l1[i] = q1[i] & 0x0F0F0F0Fu;
+			h0[i] = (q0[i] >> 4) & 0x0F0F0F0Fu;
+			h1[i] = (q1[i] >> 4) & 0x0F0F0F0Fu;
 		}
-		float sc0, m0, sc1, m1;
-		k4_scale(b + 4, 2 * j, &sc0, &m0);
-		k4_scale(b + 4, 2 * j + 1, &sc1, &m1);
-		float A[N], B[N];
-		const float *xc = x + 64 * j + 16 * h;
-		dot16<N>(lo, xc, K, A);
-		dot16<N>(hi, xc + 32, K, B);
-		float d0 = d * sc0, d1 = d * sc1;
-		fold<N>(a, A, d0 * (1.0f / 65536.0f), 128.0f * d0 + dmin * m0, sx + 4 * j + h, KP);
-		fold<N>(a, B, d1 * (1.0f / 65536.0f), 128.0f * d1 + dmin * m1, sx + 4 * j + 2 + h, KP);
+		const float *xc = x + 64 * j;
+		float A[N], B[N], C[N], D[N];
+		dot16<N>(l0, xc, K, A);
+		dot16<N>(l1, xc + 16, K, B);
+		dot16<N>(h0, xc + 32, K, C);
+		dot16<N>(h1, xc + 48, K, D);
+		const float *sc = sx + 4 * j;
+		float a0 = dl[0] * (1.0f / 65536.0f), s0 = 128.0f * dl[0] + ml[0];
+		float a1 = dl[1] * (1.0f / 65536.0f), s1 = 128.0f * dl[1] + ml[1];
+#pragma unroll
+		for (int s = 0; s < N; s++)
+			a[s] += a0 * (A[s] + B[s]) - s0 * (sc[s * KP] + sc[s * KP + 1]) + a1 * (C[s] + D[s]) -
+				s1 * (sc[s * KP + 2] + sc[s * KP + 3]);
 	}
 };
 
 template <> struct Fmt<M40_TYPE_Q5_K> {
-	enum { QK = 256, BYTES = 176, CPB = 8, SX = 1, ALIGN = 16 };
+	enum { QK = 256, BYTES = 176, CPB = 4, SX = 1, ALIGN = 16 };
 	template <int N>
-	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
+	static __device__ __forceinline__ void chunk(const uint8_t *b, int j, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
 	{
-		int j = c >> 1, h = c & 1;
 		uint32_t dd = ld32(b);
-		float d = h_lo(dd), dmin = h_hi(dd);
-		uint4 w = __ldg((const uint4 *)(b + 48 + 32 * j + 16 * h));
-		uint4 wh = __ldg((const uint4 *)(b + 16 + 16 * h));
-		uint32_t q[4] = { w.x, w.y, w.z, w.w }, qh[4] = { wh.x, wh.y, wh.z, wh.w }, lo[4], hi[4];
+		float dl[2], ml[2];
+		k4_scales(b + 4, j, h_lo(dd), h_hi(dd), dl, ml);
+		uint4 w0 = __ldg((const uint4 *)(b + 48 + 32 * j)), w1 = __ldg((const uint4 *)(b + 64 + 32 * j));
+		uint4 e0 = __ldg((const uint4 *)(b + 16)), e1 = __ldg((const uint4 *)(b + 32));
+		uint32_t q0[4] = { w0.x, w0.y, w0.z, w0.w }, q1[4] = { w1.x, w1.y, w1.z, w1.w };
+		uint32_t g0[4] = { e0.x, e0.y, e0.z, e0.w }, g1[4] = { e1.x, e1.y, e1.z, e1.w };
+		uint32_t l0[4], l1[4], h0[4], h1[4];
 #pragma unroll
 		for (int i = 0; i < 4; i++) {
-			lo[i] = (q[i] & 0x0F0F0F0Fu) | (((qh[i] >> (2 * j)) & 0x01010101u) << 4);
-			hi[i] = ((q[i] >> 4) & 0x0F0F0F0Fu) | (((qh[i] >> (2 * j + 1)) & 0x01010101u) << 4);
+			uint32_t u0 = g0[i] >> (2 * j), u1 = g1[i] >> (2 * j);
+			l0[i] = (q0[i] & 0x0F0F0F0Fu) | ((u0 << 4) & 0x10101010u);
+			l1[i] = (q1[i] & 0x0F0F0F0Fu) | ((u1 << 4) & 0x10101010u);
+			h0[i] = ((q0[i] >> 4) & 0x0F0F0F0Fu) | ((u0 << 3) & 0x10101010u);
+			h1[i] = ((q1[i] >> 4) & 0x0F0F0F0Fu) | ((u1 << 3) & 0x10101010u);
 		}
-		float sc0, m0, sc1, m1;
-		k4_scale(b + 4, 2 * j, &sc0, &m0);
-		k4_scale(b + 4, 2 * j + 1, &sc1, &m1);
-		float A[N], B[N];
-		const float *xc = x + 64 * j + 16 * h;
-		dot16<N>(lo, xc, K, A);
-		dot16<N>(hi, xc + 32, K, B);
-		float d0 = d * sc0, d1 = d * sc1;
-		fold<N>(a, A, d0 * (1.0f / 65536.0f), 128.0f * d0 + dmin * m0, sx + 4 * j + h, KP);
-		fold<N>(a, B, d1 * (1.0f / 65536.0f), 128.0f * d1 + dmin * m1, sx + 4 * j + 2 + h, KP);
+		const float *xc = x + 64 * j;
+		float A[N], B[N], C[N], D[N];
+		dot16<N>(l0, xc, K, A);
+		dot16<N>(l1, xc + 16, K, B);
+		dot16<N>(h0, xc + 32, K, C);
+		dot16<N>(h1, xc + 48, K, D);
+		const float *sc = sx + 4 * j;
+		float a0 = dl[0] * (1.0f / 65536.0f), s0 = 128.0f * dl[0] + ml[0];
+		float a1 = dl[1] * (1.0f / 65536.0f), s1 = 128.0f * dl[1] + ml[1];
+#pragma unroll
+		for (int s = 0; s < N; s++)
+			a[s] += a0 * (A[s] + B[s]) - s0 * (sc[s * KP] + sc[s * KP + 1]) + a1 * (C[s] + D[s]) -
+				s1 * (sc[s * KP + 2] + sc[s * KP + 3]);
 	}
 };
 
@@ -567,13 +589,14 @@ mv_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, cons
 	extern __shared__ float sx[];
 	const int KP = K / 16;
 	if (F::SX) {
-		for (int i = threadIdx.x; i < N * KP; i += blockDim.x) {
-			int s = i / KP, p = i - s * KP;
-			const float *xp = x + (size_t)s * K + 16 * p;
-			float4 v0 = ldx4(xp), v1 = ldx4(xp + 4), v2 = ldx4(xp + 8), v3 = ldx4(xp + 12);
-			sx[i] = ((v0.x + v0.y) + (v0.z + v0.w)) + ((v1.x + v1.y) + (v1.z + v1.w)) +
-				((v2.x + v2.y) + (v2.z + v2.w)) + ((v3.x + v3.y) + (v3.z + v3.w));
-		}
+#pragma unroll
+		for (int s = 0; s < N; s++)
+			for (int p = threadIdx.x; p < KP; p += blockDim.x) {
+				const float *xp = x + (size_t)s * K + 16 * p;
+				float4 v0 = ldx4(xp), v1 = ldx4(xp + 4), v2 = ldx4(xp + 8), v3 = ldx4(xp + 12);
+				sx[s * KP + p] = ((v0.x + v0.y) + (v0.z + v0.w)) + ((v1.x + v1.y) + (v1.z + v1.w)) +
+					((v2.x + v2.y) + (v2.z + v2.w)) + ((v3.x + v3.y) + (v3.z + v3.w));
+			}
 		__syncthreads();
 	}
 	const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -587,16 +610,20 @@ mv_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, cons
 #pragma unroll
 		for (int s = 0; s < N; s++)
 			acc[r][s] = 0.0f;
-	const int nch = (K / F::QK) * F::CPB;
-	const uint8_t *w0 = w + (size_t)row0 * row_bytes;
-	const uint8_t *w1 = two ? w0 + row_bytes : w0;
-	for (int c = lane; c < nch; c += 32) {
-		int bi = c / F::CPB, part = c % F::CPB;
-		const float *xb = x + (size_t)bi * F::QK;
-		const float *sb = sx + bi * (F::QK / 16);
-		size_t off = (size_t)bi * F::BYTES;
-		F::template chunk<N>(w0 + off, part, xb, K, sb, KP, acc[0]);
-		F::template chunk<N>(w1 + off, part, xb, K, sb, KP, acc[1]);
+	/* lane l always takes part l % CPB of blocks l / CPB, + 32 / CPB, ... */
+	const int nb = K / F::QK, part = lane % F::CPB, bstep = 32 / F::CPB;
+	int bi = lane / F::CPB;
+	const uint8_t *p0 = w + (size_t)row0 * row_bytes + (size_t)bi * F::BYTES;
+	const uint8_t *p1 = two ? p0 + row_bytes : p0;
+	const float *xb = x + (size_t)bi * F::QK;
+	const float *sb = sx + bi * (F::QK / 16);
+	for (; bi < nb; bi += bstep) {
+		F::template chunk<N>(p0, part, xb, K, sb, KP, acc[0]);
+		F::template chunk<N>(p1, part, xb, K, sb, KP, acc[1]);
+		p0 += bstep * F::BYTES;
+		p1 += bstep * F::BYTES;
+		xb += bstep * F::QK;
+		sb += bstep * (F::QK / 16);
 	}
 #pragma unroll
 	for (int r = 0; r < MV_RPW; r++) {

@@ -7,9 +7,11 @@
  * tokens in batches of 512, then decode at the last positions).
  *
  * Both backends keep activations in FP32 and the KV cache in F16, so they
- * differ only by the order of FP32 sums: the limit is a relative L2 of
- * 1e-4 per logit vector (measured on an H100: see the printed values);
- * a wrong block layout, scale, RoPE or norm gives 1e-1 or more.
+ * differ by the order of FP32 sums, which the F16 rounding of the cache
+ * turns into an occasional ulp of F16 (5e-4) on a cached value: measured
+ * on an H100, up to 2.1e-4 relative L2 per logit vector on these models
+ * (IQ4_NL, Q4_0).  The limit is 1e-3; a wrong block layout, scale, RoPE or
+ * norm gives 1e-1 or more.
  *
  * Exit 77 without a GPU or the shared models.  --short leaves out the
  * context of 8192, --long runs only that.
@@ -21,7 +23,7 @@
 
 #include "engine-common.h"
 
-#define TOL 1e-4
+#define TOL 1e-3
 
 static uint64_t rng = 88172645463325252ull;
 

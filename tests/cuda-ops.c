@@ -726,6 +726,11 @@ bench(void)
 	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
 		int type = types[t];
 		struct bench_ctx b;
+		m40_error e0;
+		/* a fresh backend: its graphs per n belong to one step */
+		G->close(gb);
+		if (G->open(0, 0, &gb, &e0) != M40_OK)
+			die("open cuda", &e0);
 		size_t bytes = 0;
 		m40_error err;
 		for (int r = 0; r < 4; r++) {
