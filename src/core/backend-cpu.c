@@ -219,9 +219,10 @@ cpu_get_rows(m40_backend *be, const m40_weight *w, const int32_t *ids, int n, fl
 
 /*
  * Output rows are handed out in chunks from a shared counter, so a thread
- * that the OS delays (a busy machine) does not hold up the others.  Each
- * chunk is a tile of weight rows that stays in cache while it meets every
- * activation row; activations go in chunks that fit in cache.
+ * that the OS delays (a busy machine) does not hold up the others.  One
+ * token: a row at a time (m40i_vec_dot).  A batch: each chunk is a tile
+ * of weight rows, decoded once per chunk of activations that fits in cache
+ * (m40i_vec_dot_tile).
  */
 #define ROW_TILE 16
 #define X_CHUNK_BYTES (192 * 1024)
@@ -253,10 +254,9 @@ matmul_tile(const struct matmul_job *j, long r0, long r1)
 		chunk = 4;
 	for (x0 = 0; x0 < j->n; x0 += chunk) {
 		nx = j->n - x0 < chunk ? j->n - x0 : chunk;
-		for (r = r0; r < r1; r++)
-			m40i_vec_dot_multi(w->type, data + (size_t)r * w->row_bytes,
-				j->x + (size_t)x0 * w->cols, w->cols, nx,
-				j->y + (size_t)x0 * w->rows + r, (size_t)w->rows);
+		m40i_vec_dot_tile(w->type, data + (size_t)r0 * w->row_bytes, w->row_bytes, (int)(r1 - r0),
+			j->x + (size_t)x0 * w->cols, w->cols, nx, j->y + (size_t)x0 * w->rows + r0,
+			(size_t)w->rows);
 	}
 }
 
