@@ -4,7 +4,7 @@
 # instructions with ncu, run the benchmark.  Logs go to $OUT (at most 8
 # files come back from the device tool).
 #
-#   sh bench/device-run.sh [PHASES]     PHASES: build,test,ptx,ncu,mv,engine,models,bench,long (default all)
+#   sh bench/device-run.sh [PHASES]     PHASES: build,test,ptx,ncu,mv,engine,models,long,bench (default all)
 #
 # Prepared here by dev/cuda/device-prep.sh in .carry/ (ignored by git):
 #   m40-llm.tar.xz   `make dist` of a configured tree
@@ -13,7 +13,7 @@
 #   cuda-ops-ptx52   tests/cuda-ptx.sh's compute_52 PTX build of tests/cuda-ops
 # Each phase has its own time limit so that the whole run ends in time.
 set -u
-phases=${1:-build,test,ptx,ncu,mv,engine,models,bench,long}
+phases=${1:-build,test,ptx,ncu,mv,engine,models,long,bench}
 here=$(pwd)
 carry=$here/.carry
 OUT=${OUT:-/tmp/m40-out}
@@ -83,13 +83,13 @@ fi
 has mv && run 200 "matrix-vector kernels, 7B shapes" tests/cuda-ops bench
 has engine && run 240 "engine references on CUDA" sh "$b/tests/cuda-engine.sh"
 has models && run 300 "cuda-models (CUDA vs CPU, every shared model)" tests/cuda-models --short
+has long && run 300 "cuda-models, context 8192" tests/cuda-models --long
 if has bench; then
 	say "bench/gpu.sh"
 	timeout 420 sh "$b/bench/gpu.sh" "$b" /tmp/m40-bench-out >"$OUT/bench.log" 2>&1
 	echo "== bench: exit $?" >>"$OUT/bench.log"
 	cat /tmp/m40-bench-out/*.bench /tmp/m40-bench-out/card.txt >>"$OUT/bench.log" 2>/dev/null
 fi
-has long && run 300 "cuda-models, context 8192" tests/cuda-models --long
 say "done"
 grep -E "^(FAIL|SKIP)|^== |checks failed" "$log" | tail -40
 test -f "$OUT/bench.log" && sed -n '/^m40-llm CUDA backend on/,$p' "$OUT/bench.log"

@@ -216,8 +216,9 @@ static m40_status cu_open(int device, int n_threads, m40_backend **out, m40_erro
 		}
 		be->blas = h;
 		cublasSetStream(h, be->stream);
-		/* FP32 as Maxwell does it: no TF32, no tensor cores */
-		cublasSetMathMode(h, CUBLAS_PEDANTIC_MATH);
+		/* FP32 as Maxwell does it: the default mode keeps FP32 precision (no
+		 * TF32), so SGEMM runs on the FP32 units */
+		cublasSetMathMode(h, CUBLAS_DEFAULT_MATH);
 		if (cudaMalloc(&be->blas_work, BLAS_WORK_BYTES) == cudaSuccess) {
 			be->blas_work_bytes = BLAS_WORK_BYTES;
 			cublasSetWorkspace(h, be->blas_work, BLAS_WORK_BYTES);

@@ -17,8 +17,10 @@
 /* Largest batch the matrix-vector kernels take in one pass; larger decode
  * batches run in passes of this many, prompts go to the GEMM path. */
 #define M40_CUDA_MV_MAX 8
-/* Batches up to this size use the matrix-vector kernels. */
-#define M40_CUDA_MV_BATCH 16
+/* Batches up to this size use the matrix-vector kernels (in passes of
+ * M40_CUDA_MV_MAX: up to 64 sequences that beats dequantized tiles + SGEMM,
+ * which write and read every weight as FP32); larger ones the GEMM path. */
+#define M40_CUDA_MV_BATCH 64
 /* Batch sizes with a cached graph (larger ones run eagerly). */
 #define M40_CUDA_GRAPH_MAX 1024
 

@@ -118,22 +118,22 @@ check_model(const char *rel)
 		return 1;
 	}
 	n_vocab = m40_model_hparams(m)->n_vocab;
-	if (open_pair(m, rel, 128, 16, 64, &p) != 0) {
+	if (open_pair(m, rel, 128, 16, 128, &p) != 0) {
 		close_pair(&p);
 		m40_model_close(m);
 		return 1;
 	}
-	/* a prompt of 40 tokens on sequence 0 (the GEMM path), last logits */
-	int32_t tok[64], pos[64], seq[64];
-	bool want[64];
-	for (int i = 0; i < 40; i++) {
+	/* a prompt of 80 tokens on sequence 0 (the GEMM path), last logits */
+	int32_t tok[80], pos[80], seq[80];
+	bool want[80];
+	for (int i = 0; i < 80; i++) {
 		tok[i] = (int32_t)(rnd() % n_vocab);
 		pos[i] = i;
 		seq[i] = 0;
-		want[i] = i == 39;
+		want[i] = i == 79;
 	}
-	m40_batch b = { 40, tok, pos, seq, want };
-	bad |= both(&p, &b, 1, "prompt of 40", &worst);
+	m40_batch b = { 80, tok, pos, seq, want };
+	bad |= both(&p, &b, 1, "prompt of 80", &worst);
 	/* batched decode: B sequences, each with a short prompt of its own
 	 * length, then 4 steps of B tokens */
 	static const int Bs[] = { 1, 2, 5, 16 };

@@ -5,8 +5,8 @@
  *
  * matmul: every computable format on awkward shapes (rows not a multiple of
  * the rows a block takes, K of one block, K not a multiple of 8 for the
- * plain types), n = 1..16 (the matrix-vector kernels, in passes of 8) and
- * n = 17, 40 (the dequantize + GEMM path).  Limit: |gpu - cpu| <= 3e-5 *
+ * plain types), n = 1..17 and 40 (the matrix-vector kernels, in passes of
+ * 8) and n = 70 (the dequantize + GEMM path).  Limit: |gpu - cpu| <= 3e-5 *
  * sum_c |w_rc x_c| + 1e-30 for every output (FP32 rounding is ~1e-6 of
  * that sum; a wrong scale on one sub-block of 16 in 4096 is ~4e-3).
  * get_rows, rmsnorm, add, add_bias, swiglu, rope (normal, NeoX, partial,
@@ -810,20 +810,20 @@ main(int argc, char **argv)
 		return r;
 	}
 
-	static const int all_n[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 40 };
-	static const int some_n[] = { 1, 3, 8, 16, 40 };
+	static const int all_n[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 40, 70 };
+	static const int some_n[] = { 1, 3, 8, 16, 40, 70 };
 	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
 		int type = types[t], qk = m40_type_block_size(type);
 		if (qk == 1) {
-			test_matmul(type, 1, 8, some_n, 5);
-			test_matmul(type, 67, 100, some_n, 5); /* K not a multiple of 8: generic kernel */
-			test_matmul(type, 17, 520, all_n, 18);
-			test_matmul(type, 130, 4096, some_n, 5);
+			test_matmul(type, 1, 8, some_n, 6);
+			test_matmul(type, 67, 100, some_n, 6); /* K not a multiple of 8: generic kernel */
+			test_matmul(type, 17, 520, all_n, 19);
+			test_matmul(type, 130, 4096, some_n, 6);
 		} else {
-			test_matmul(type, 1, qk, some_n, 5);
-			test_matmul(type, 3, qk, some_n, 5);
-			test_matmul(type, 67, 3 * qk, all_n, 18);
-			test_matmul(type, 130, qk == 32 ? 4096 : 2816, some_n, 5);
+			test_matmul(type, 1, qk, some_n, 6);
+			test_matmul(type, 3, qk, some_n, 6);
+			test_matmul(type, 67, 3 * qk, all_n, 19);
+			test_matmul(type, 130, qk == 32 ? 4096 : 2816, some_n, 6);
 		}
 		test_get_rows(type);
 	}
@@ -834,14 +834,14 @@ main(int argc, char **argv)
 		test_rope(neox, 8, 8, 0, 10000.0f);
 	}
 	{
-		static const int dec[] = { 1, 4, 16, 40 };
-		test_attention(40, 8, 4, 8, dec, 4);    /* stories260K's heads */
-		test_attention(300, 2, 2, 4, dec, 4);   /* llama-2-tiny-random's */
-		test_attention(1000, 8, 2, 64, dec, 4); /* split path, GQA */
-		test_attention(700, 4, 4, 128, dec, 4);
-		test_attention(300, 2, 1, 256, dec, 2);
-		test_attention(600, 4, 4, 96, dec, 2);
-		test_attention(8192, 4, 2, 64, dec, 3); /* long context */
+		static const int dec[] = { 1, 4, 16, 40, 70 };
+		test_attention(40, 8, 4, 8, dec, 5);    /* stories260K's heads */
+		test_attention(300, 2, 2, 4, dec, 5);   /* llama-2-tiny-random's */
+		test_attention(1000, 8, 2, 64, dec, 5); /* split path, GQA */
+		test_attention(700, 4, 4, 128, dec, 5);
+		test_attention(300, 2, 1, 256, dec, 5);
+		test_attention(600, 4, 4, 96, dec, 5);
+		test_attention(8192, 4, 2, 64, dec, 5); /* long context */
 	}
 	test_graph();
 	test_errors();
