@@ -28,7 +28,8 @@ enum m40_vocab_kind {
 /* Build a vocabulary from a GGUF's tokenizer.* keys.  The vocabulary copies
  * what it needs: the GGUF may be closed afterwards.  Warnings (an unknown
  * pre-tokenizer, say) are written to warn (if not NULL, M40_ERROR_MSG_SIZE
- * bytes), empty when there are none. */
+ * bytes), empty when there are none.  A loaded vocabulary is never changed:
+ * threads may tokenize with one vocabulary at the same time. */
 m40_status m40_vocab_load(const m40_gguf *g, m40_vocab **out, char *warn, m40_error *err);
 void m40_vocab_free(m40_vocab *v);
 
