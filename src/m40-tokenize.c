@@ -44,7 +44,8 @@ usage(void)
 		"      --help             display this help and exit\n"
 		"      --version          output version information and exit\n"), stdout);
 	fputs(_("\n"
-		"Without -l the whole input, a final newline included, is one sequence.\n"
+		"Without -l the whole input is one sequence, less one final newline (the\n"
+		"one echo adds).\n"
 		"Output: decimal ids separated by single spaces, one sequence per line, the\n"
 		"beginning-of-sequence token first when the vocabulary adds one; this is what\n"
 		"m40-generate reads, and what 'm40-generate --tokens' writes for -d.\n"), stdout);
@@ -378,6 +379,10 @@ main(int argc, char **argv)
 	} else {
 		size_t len;
 		char *text = read_all(stdin, &len);
+		/* echo 'Once upon a time' | m40-tokenize: the prompt is the
+		 * text, not the newline echo adds (llama-tokenize -p, not --stdin) */
+		if (len > 0 && text[len - 1] == '\n')
+			len--;
 		tokenize_one(v, text, len, &o);
 		free(text);
 	}
