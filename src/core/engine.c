@@ -359,6 +359,9 @@ m40_engine_new(m40_model *m, const m40_engine_params *p, m40_engine **out, m40_e
 	*out = NULL;
 	if (p == NULL)
 		p = &defaults;
+	if (hp->rope_scaling == M40_ROPE_SCALING_YARN)
+		return m40_error_set(err, M40_E_UNSUPPORTED,
+			_("RoPE scaling 'yarn' is not supported (architecture '%s')"), hp->arch_name);
 	e = calloc(1, sizeof *e);
 	if (e == NULL)
 		return m40_error_set(err, M40_E_NOMEM, _("out of memory"));
