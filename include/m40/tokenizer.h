@@ -70,9 +70,12 @@ typedef struct m40_decoder m40_decoder;
 m40_decoder *m40_decoder_new(const m40_vocab *v, bool special);
 void m40_decoder_free(m40_decoder *d);
 /* Append the text that id completes to out (at most cap bytes, which must
- * be at least 256); returns the bytes written. */
+ * be at least 256); returns the bytes written.  Text that does not fit is
+ * held and comes with the next call.  Bytes that cannot be UTF-8 come out
+ * as U+FFFD, so the output is always valid UTF-8. */
 size_t m40_decoder_push(m40_decoder *d, int32_t id, char *out, size_t cap);
-/* Whatever is still held (an incomplete character) as U+FFFD per byte run. */
+/* Whatever is still held (an incomplete character) as U+FFFD per byte run;
+ * call until it returns 0 when much text may be held. */
 size_t m40_decoder_flush(m40_decoder *d, char *out, size_t cap);
 
 #ifdef __cplusplus
