@@ -19,3 +19,9 @@ TESTS += tests/tokenize-edge
 
 TESTS += tests/tokenize-cli.sh
 EXTRA_DIST += tests/tokenize-cli.sh
+
+# The pre-tokenizers against their regexes (compiled in; always runs).
+check_PROGRAMS += tests/tokenize-pre
+tests_tokenize_pre_SOURCES = tests/tokenize-pre.c \
+	src/core/tokenize-pre.c src/core/unicode.c src/core/unicode-data.c
+TESTS += tests/tokenize-pre
