@@ -158,6 +158,7 @@ M40I_TARGET_AVX2 static float f16_dot_fused(const void *row, const float *x, int
 
 #define HALF8(k) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i + (k))))
 	for (; i + 32 <= n; i += 32) {
+		M40I_PREFETCH(h + i, 64);
 		acc0 = _mm256_fmadd_ps(HALF8(0), _mm256_loadu_ps(x + i), acc0);
 		acc1 = _mm256_fmadd_ps(HALF8(8), _mm256_loadu_ps(x + i + 8), acc1);
 		acc2 = _mm256_fmadd_ps(HALF8(16), _mm256_loadu_ps(x + i + 16), acc2);

@@ -50,6 +50,7 @@ M40I_TARGET_AVX2 static float iq4_nl_dot_fused(const void *row, const float *x, 
 	int8_t q[QK] __attribute__((aligned(32)));
 
 	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		M40I_PREFETCH(b + i, sizeof *b);
 		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
 		__m128i v = _mm_loadu_si128((const __m128i *)b[i].qs);
 		_mm_store_si128((__m128i *)q, _mm_shuffle_epi8(table, _mm_and_si128(v, low4)));

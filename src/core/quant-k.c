@@ -217,6 +217,7 @@ M40I_TARGET_AVX2 static float q4_k_dot_fused(const void *row, const float *x, in
 		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
 		uint8_t q[QK_K] __attribute__((aligned(32)));
 
+		M40I_PREFETCH(b + i, sizeof *b);
 		for (int j = 0; j < 4; j++) {
 			__m256i v = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * j));
 			_mm256_store_si256((__m256i *)(q + 64 * j), _mm256_and_si256(v, low4));
@@ -251,6 +252,7 @@ M40I_TARGET_AVX2 static float q6_k_dot_fused(const void *row, const float *x, in
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
 
 	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+		M40I_PREFETCH(b + i, sizeof *b);
 		float d = m40i_half_to_float(b[i].d);
 		int8_t q[QK_K] __attribute__((aligned(32)));
 
@@ -295,6 +297,7 @@ M40I_TARGET_AVX2 static float q5_k_dot_fused(const void *row, const float *x, in
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
 
 	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+		M40I_PREFETCH(b + i, sizeof *b);
 		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
 		__m256i qh = _mm256_loadu_si256((const __m256i *)b[i].qh);
 		uint8_t q[QK_K] __attribute__((aligned(32)));
@@ -339,6 +342,7 @@ M40I_TARGET_AVX2 static float q3_k_dot_fused(const void *row, const float *x, in
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
 
 	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+		M40I_PREFETCH(b + i, sizeof *b);
 		float d = m40i_half_to_float(b[i].d);
 		__m256i hm = _mm256_loadu_si256((const __m256i *)b[i].hmask);
 		int8_t q[QK_K] __attribute__((aligned(32))), sc[16];
@@ -374,6 +378,7 @@ M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, in
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
 
 	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+		M40I_PREFETCH(b + i, sizeof *b);
 		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
 		uint8_t q[QK_K] __attribute__((aligned(32)));
 

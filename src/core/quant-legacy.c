@@ -315,6 +315,7 @@ M40I_TARGET_AVX2 static float q4_0_dot_fused(const void *row, const float *x, in
 	int8_t q[QK] __attribute__((aligned(32)));
 
 	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		M40I_PREFETCH(b + i, sizeof *b);
 		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
 		_mm256_store_si256((__m256i *)q, _mm256_sub_epi8(nibbles32(b[i].qs), _mm256_set1_epi8(8)));
 		M40I_ACC_BLOCK32(m40i_i8x8_ps, q, M40I_SCALE);
@@ -329,6 +330,7 @@ M40I_TARGET_AVX2 static float q4_1_dot_fused(const void *row, const float *x, in
 	uint8_t q[QK] __attribute__((aligned(32)));
 
 	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		M40I_PREFETCH(b + i, sizeof *b);
 		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
 		__m256 vm = _mm256_set1_ps(m40i_half_to_float(b[i].m));
 		_mm256_store_si256((__m256i *)q, nibbles32(b[i].qs));
@@ -344,6 +346,7 @@ M40I_TARGET_AVX2 static float q5_0_dot_fused(const void *row, const float *x, in
 	int8_t q[QK] __attribute__((aligned(32)));
 
 	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		M40I_PREFETCH(b + i, sizeof *b);
 		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
 		__m256i v = _mm256_or_si256(nibbles32(b[i].qs), fifth_bits32(b[i].qh));
 		_mm256_store_si256((__m256i *)q, _mm256_sub_epi8(v, _mm256_set1_epi8(16)));
@@ -359,6 +362,7 @@ M40I_TARGET_AVX2 static float q5_1_dot_fused(const void *row, const float *x, in
 	uint8_t q[QK] __attribute__((aligned(32)));
 
 	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		M40I_PREFETCH(b + i, sizeof *b);
 		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
 		__m256 vm = _mm256_set1_ps(m40i_half_to_float(b[i].m));
 		_mm256_store_si256((__m256i *)q, _mm256_or_si256(nibbles32(b[i].qs), fifth_bits32(b[i].qh)));
@@ -373,6 +377,7 @@ M40I_TARGET_AVX2 static float q8_0_dot_fused(const void *row, const float *x, in
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
 
 	for (int64_t i = 0; i < n / QK; i++, x += QK) {
+		M40I_PREFETCH(b + i, sizeof *b);
 		__m256 vd = _mm256_set1_ps(m40i_half_to_float(b[i].d));
 		M40I_ACC_BLOCK32(m40i_i8x8_ps, b[i].qs, M40I_SCALE);
 	}

@@ -379,6 +379,17 @@ M40I_TARGET_AVX2 static inline __m256 m40i_i8x8_ps(const int8_t *p)
 	return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
 }
 
+/* Ask for the block M40I_PREFETCH_AHEAD bytes past p (of size bytes) now:
+ * rows stream from memory, faster than the hardware prefetcher fetches
+ * them when the machine is busy.  (Past the end of the row is harmless.) */
+#define M40I_PREFETCH_AHEAD 2048
+#define M40I_PREFETCH(p, size) \
+	do { \
+		const char *pf_ = (const char *)(p) + M40I_PREFETCH_AHEAD; \
+		for (size_t o_ = 0; o_ < (size); o_ += 64) \
+			__builtin_prefetch(pf_ + o_); \
+	} while (0)
+
 /* acc0..acc3 += w * x for 32 elements: w = w_of(conv(q + 8k)) for the
  * k-th vector of 8, conv one of the two above, x advancing with them. */
 #define M40I_ACC_BLOCK32(conv, q, w_of) \
