@@ -16,7 +16,7 @@
  * alone), prompts of 1, 7, 33 and 150 tokens, logits at every position:
  * the engine must agree within 1e-4 (relative L2; measured 2e-5 at most).
  * Checked to catch: NeoX/normal RoPE swapped gives 2e-2, Llama 3.1
- * factors left out 1e-4 by position 7.
+ * factors left out fails by the 6th position.
  *
  * Part 2 (with $M40_SHARED): stories260K, "Once upon a time".  The
  * reference with llama.cpp's flash-attention rounding emulated (Q rounded
