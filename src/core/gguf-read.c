@@ -216,6 +216,7 @@ le(const unsigned char *p, unsigned n)
 static m40_status
 rd_uint(struct reader *r, unsigned n, uint64_t *v, const char *what)
 {
+	*v = 0; /* defined even on failure (and gcc -O2 stops warning) */
 	if (left(r) < n)
 		return fail(r, M40_E_FORMAT, r->off,
 			_("the file ends inside the %s (%llu bytes left, %u needed)"), what,
