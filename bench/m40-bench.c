@@ -172,24 +172,34 @@ main(int argc, char **argv)
 		flops += 2.0 * (double)t->ne[0] * (double)t->ne[1];
 	}
 	printf("model %s: %.3f GB file, %.2f GFLOP per token\n", argv[1], m40_gguf_file_size(g) / 1e9, flops / 1e9);
-	m40_engine_params ep = { .backend = backend, .n_ctx = max_b > 1 ? 256 : 1024, .n_seq = max_b,
-		.n_batch = 512 };
-	double t0 = now();
-	if (m40_engine_new(m, &ep, &e, &err) != M40_OK)
-		die("engine", &err);
-	printf("backend %s, loaded in %.1f s\n", m40_engine_backend_name(e), now() - t0);
-	fflush(stdout);
-	if (n_tg > 0) {
-		printf("tg%d %.1f t/s\n", n_tg, tg(e, n_tg));
+	m40_engine_params ep = { .backend = backend, .n_ctx = 1024, .n_seq = 1, .n_batch = 512 };
+	if (n_tg > 0 || n_pp > 0) {
+		double t0 = now();
+		if (m40_engine_new(m, &ep, &e, &err) != M40_OK)
+			die("engine", &err);
+		printf("backend %s, loaded in %.1f s\n", m40_engine_backend_name(e), now() - t0);
 		fflush(stdout);
+		if (n_tg > 0) {
+			printf("tg%d %.1f t/s\n", n_tg, tg(e, n_tg));
+			fflush(stdout);
+		}
+		if (n_pp > 0) {
+			printf("pp%d %.1f t/s\n", n_pp, pp(e, n_pp));
+			fflush(stdout);
+		}
+		m40_engine_free(e);
+		e = NULL;
 	}
-	if (n_pp > 0) {
-		printf("pp%d %.1f t/s\n", n_pp, pp(e, n_pp));
-		fflush(stdout);
-	}
-	for (int i = 0; i < n_bs; i++) {
-		printf("batched %d %.1f t/s\n", bs[i], batched(e, bs[i], 128, 128, 512));
-		fflush(stdout);
+	if (n_bs > 0) {
+		/* a second engine: max_b sequences of 256 positions */
+		ep.n_ctx = 256;
+		ep.n_seq = max_b;
+		if (m40_engine_new(m, &ep, &e, &err) != M40_OK)
+			die("engine", &err);
+		for (int i = 0; i < n_bs; i++) {
+			printf("batched %d %.1f t/s\n", bs[i], batched(e, bs[i], 128, 128, 512));
+			fflush(stdout);
+		}
 	}
 	m40_engine_free(e);
 	m40_model_close(m);

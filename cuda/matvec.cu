@@ -26,14 +26,16 @@
 #define MV_RPW 2
 #define MAGIC 0x4B000000u
 
+/* The quant formats' chunks read a warp's staged copy in shared memory
+ * (or global memory in the fallback), so these are plain loads. */
 __device__ __forceinline__ uint32_t ld32(const uint8_t *p)
 {
-	return __ldg((const unsigned int *)p);
+	return *(const unsigned int *)p;
 }
 
 __device__ __forceinline__ uint16_t ld16(const uint8_t *p)
 {
-	return __ldg((const unsigned short *)p);
+	return *(const unsigned short *)p;
 }
 
 /* NW words from a 2-byte aligned address: aligned loads and funnel shifts. */
@@ -46,8 +48,8 @@ __device__ __forceinline__ void ldw_a2(const uint8_t *p, uint32_t (&o)[NW])
 	uint32_t w[NW + 1];
 #pragma unroll
 	for (int i = 0; i < NW; i++)
-		w[i] = __ldg(q + i);
-	w[NW] = sh ? __ldg(q + NW) : 0u;
+		w[i] = q[i];
+	w[NW] = sh ? q[NW] : 0u;
 #pragma unroll
 	for (int i = 0; i < NW; i++)
 		o[i] = __funnelshift_r(w[i], w[i + 1], sh);
@@ -127,7 +129,7 @@ __device__ __forceinline__ float h_hi(uint32_t w)
 template <int T> struct Fmt;
 
 template <> struct Fmt<M40_TYPE_F32> {
-	enum { QK = 4, BYTES = 16, CPB = 1, SX = 0, ALIGN = 16 };
+	enum { QK = 4, BYTES = 16, CPB = 1, SX = 0, ALIGN = 16, STAGE = 0 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -142,7 +144,7 @@ template <> struct Fmt<M40_TYPE_F32> {
 };
 
 template <> struct Fmt<M40_TYPE_F16> {
-	enum { QK = 8, BYTES = 16, CPB = 1, SX = 0, ALIGN = 16 };
+	enum { QK = 8, BYTES = 16, CPB = 1, SX = 0, ALIGN = 16, STAGE = 0 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -161,7 +163,7 @@ template <> struct Fmt<M40_TYPE_F16> {
 };
 
 template <> struct Fmt<M40_TYPE_BF16> {
-	enum { QK = 8, BYTES = 16, CPB = 1, SX = 0, ALIGN = 16 };
+	enum { QK = 8, BYTES = 16, CPB = 1, SX = 0, ALIGN = 16, STAGE = 0 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -185,7 +187,7 @@ template <> struct Fmt<M40_TYPE_BF16> {
 };
 
 template <> struct Fmt<M40_TYPE_Q4_0> {
-	enum { QK = 32, BYTES = 18, CPB = 1, SX = 1, ALIGN = 2 };
+	enum { QK = 32, BYTES = 18, CPB = 1, SX = 1, ALIGN = 2, STAGE = 1 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -208,7 +210,7 @@ template <> struct Fmt<M40_TYPE_Q4_0> {
 };
 
 template <> struct Fmt<M40_TYPE_Q4_1> {
-	enum { QK = 32, BYTES = 20, CPB = 1, SX = 1, ALIGN = 4 };
+	enum { QK = 32, BYTES = 20, CPB = 1, SX = 1, ALIGN = 4, STAGE = 1 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -233,7 +235,7 @@ template <> struct Fmt<M40_TYPE_Q4_1> {
 };
 
 template <> struct Fmt<M40_TYPE_Q5_0> {
-	enum { QK = 32, BYTES = 22, CPB = 1, SX = 1, ALIGN = 2 };
+	enum { QK = 32, BYTES = 22, CPB = 1, SX = 1, ALIGN = 2, STAGE = 1 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -257,15 +259,15 @@ template <> struct Fmt<M40_TYPE_Q5_0> {
 };
 
 template <> struct Fmt<M40_TYPE_Q5_1> {
-	enum { QK = 32, BYTES = 24, CPB = 1, SX = 1, ALIGN = 8 };
+	enum { QK = 32, BYTES = 24, CPB = 1, SX = 1, ALIGN = 8, STAGE = 1 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
 	{
-		uint2 hdr = __ldg((const uint2 *)b);
+		uint2 hdr = *(const uint2 *)b;
 		float d = h_lo(hdr.x), m = h_hi(hdr.x);
 		uint32_t qh = hdr.y;
-		uint2 q01 = __ldg((const uint2 *)(b + 8)), q23 = __ldg((const uint2 *)(b + 16));
+		uint2 q01 = *(const uint2 *)(b + 8), q23 = *(const uint2 *)(b + 16);
 		uint32_t q[4] = { q01.x, q01.y, q23.x, q23.y }, lo[4], hi[4];
 #pragma unroll
 		for (int i = 0; i < 4; i++) {
@@ -283,7 +285,7 @@ template <> struct Fmt<M40_TYPE_Q5_1> {
 };
 
 template <> struct Fmt<M40_TYPE_Q8_0> {
-	enum { QK = 32, BYTES = 34, CPB = 1, SX = 0, ALIGN = 2 };
+	enum { QK = 32, BYTES = 34, CPB = 1, SX = 0, ALIGN = 2, STAGE = 1 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -333,7 +335,7 @@ __device__ __forceinline__ uint32_t iq4_lookup(uint32_t sel)
 }
 
 template <> struct Fmt<M40_TYPE_IQ4_NL> {
-	enum { QK = 32, BYTES = 18, CPB = 1, SX = 0, ALIGN = 2 };
+	enum { QK = 32, BYTES = 18, CPB = 1, SX = 0, ALIGN = 2, STAGE = 1 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -378,7 +380,7 @@ template <> struct Fmt<M40_TYPE_IQ4_NL> {
 
 /* Q2_K: chunk c = (half, k2): 16 columns in each of the 4 shift groups. */
 template <> struct Fmt<M40_TYPE_Q2_K> {
-	enum { QK = 256, BYTES = 84, CPB = 4, SX = 1, ALIGN = 4 };
+	enum { QK = 256, BYTES = 84, CPB = 4, SX = 1, ALIGN = 4, STAGE = 1 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -411,7 +413,7 @@ template <> struct Fmt<M40_TYPE_Q2_K> {
 };
 
 template <> struct Fmt<M40_TYPE_Q3_K> {
-	enum { QK = 256, BYTES = 110, CPB = 4, SX = 1, ALIGN = 2 };
+	enum { QK = 256, BYTES = 110, CPB = 4, SX = 1, ALIGN = 2, STAGE = 1 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -465,10 +467,32 @@ __device__ __forceinline__ void k4_scales(const uint8_t *s, int j, float d, floa
 	ml[1] = fmaf(m6, FB2(m, 1), -128.0f * dmin);
 }
 
+/* Sub-blocks 2j (l0, l1: 16 + 16 columns) and 2j+1 (h0, h1) of a Q4_K/Q5_K
+ * chunk, folded one sub-block at a time (fewer live registers). */
+template <int N>
+__device__ __forceinline__ void k4_fold(const uint32_t (&l0)[4], const uint32_t (&l1)[4], const uint32_t (&h0)[4],
+	const uint32_t (&h1)[4], const float *xc, int K, const float *sc, int KP, const float (&dl)[2],
+	const float (&ml)[2], float (&a)[N])
+{
+	float A[N], B[N];
+	dot16<N>(l0, xc, K, A);
+	dot16<N>(l1, xc + 16, K, B);
+	float a0 = dl[0] * (1.0f / 65536.0f), s0 = 128.0f * dl[0] + ml[0];
+#pragma unroll
+	for (int s = 0; s < N; s++)
+		a[s] += a0 * (A[s] + B[s]) - s0 * (sc[s * KP] + sc[s * KP + 1]);
+	dot16<N>(h0, xc + 32, K, A);
+	dot16<N>(h1, xc + 48, K, B);
+	float a1 = dl[1] * (1.0f / 65536.0f), s1 = 128.0f * dl[1] + ml[1];
+#pragma unroll
+	for (int s = 0; s < N; s++)
+		a[s] += a1 * (A[s] + B[s]) - s1 * (sc[s * KP + 2] + sc[s * KP + 3]);
+}
+
 /* Q4_K: chunk j: sub-blocks 2j (low nibbles of qs[32j..32j+32]) and 2j+1
  * (high nibbles), two 16-byte loads. */
 template <> struct Fmt<M40_TYPE_Q4_K> {
-	enum { QK = 256, BYTES = 144, CPB = 4, SX = 1, ALIGN = 16 };
+	enum { QK = 256, BYTES = 144, CPB = 4, SX = 1, ALIGN = 16, STAGE = 1 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int j, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -476,7 +500,7 @@ template <> struct Fmt<M40_TYPE_Q4_K> {
 		uint32_t dd = ld32(b);
 		float dl[2], ml[2];
 		k4_scales(b + 4, j, h_lo(dd), h_hi(dd), dl, ml);
-		uint4 w0 = __ldg((const uint4 *)(b + 16 + 32 * j)), w1 = __ldg((const uint4 *)(b + 32 + 32 * j));
+		uint4 w0 = *(const uint4 *)(b + 16 + 32 * j), w1 = *(const uint4 *)(b + 32 + 32 * j);
 		uint32_t q0[4] = { w0.x, w0.y, w0.z, w0.w }, q1[4] = { w1.x, w1.y, w1.z, w1.w };
 		uint32_t l0[4], l1[4], h0[4], h1[4];
 #pragma unroll
@@ -486,24 +510,12 @@ template <> struct Fmt<M40_TYPE_Q4_K> {
 			h0[i] = (q0[i] >> 4) & 0x0F0F0F0Fu;
 			h1[i] = (q1[i] >> 4) & 0x0F0F0F0Fu;
 		}
-		const float *xc = x + 64 * j;
-		float A[N], B[N], C[N], D[N];
-		dot16<N>(l0, xc, K, A);
-		dot16<N>(l1, xc + 16, K, B);
-		dot16<N>(h0, xc + 32, K, C);
-		dot16<N>(h1, xc + 48, K, D);
-		const float *sc = sx + 4 * j;
-		float a0 = dl[0] * (1.0f / 65536.0f), s0 = 128.0f * dl[0] + ml[0];
-		float a1 = dl[1] * (1.0f / 65536.0f), s1 = 128.0f * dl[1] + ml[1];
-#pragma unroll
-		for (int s = 0; s < N; s++)
-			a[s] += a0 * (A[s] + B[s]) - s0 * (sc[s * KP] + sc[s * KP + 1]) + a1 * (C[s] + D[s]) -
-				s1 * (sc[s * KP + 2] + sc[s * KP + 3]);
+		k4_fold<N>(l0, l1, h0, h1, x + 64 * j, K, sx + 4 * j, KP, dl, ml, a);
 	}
 };
 
 template <> struct Fmt<M40_TYPE_Q5_K> {
-	enum { QK = 256, BYTES = 176, CPB = 4, SX = 1, ALIGN = 16 };
+	enum { QK = 256, BYTES = 176, CPB = 4, SX = 1, ALIGN = 16, STAGE = 1 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int j, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -511,8 +523,8 @@ template <> struct Fmt<M40_TYPE_Q5_K> {
 		uint32_t dd = ld32(b);
 		float dl[2], ml[2];
 		k4_scales(b + 4, j, h_lo(dd), h_hi(dd), dl, ml);
-		uint4 w0 = __ldg((const uint4 *)(b + 48 + 32 * j)), w1 = __ldg((const uint4 *)(b + 64 + 32 * j));
-		uint4 e0 = __ldg((const uint4 *)(b + 16)), e1 = __ldg((const uint4 *)(b + 32));
+		uint4 w0 = *(const uint4 *)(b + 48 + 32 * j), w1 = *(const uint4 *)(b + 64 + 32 * j);
+		uint4 e0 = *(const uint4 *)(b + 16), e1 = *(const uint4 *)(b + 32);
 		uint32_t q0[4] = { w0.x, w0.y, w0.z, w0.w }, q1[4] = { w1.x, w1.y, w1.z, w1.w };
 		uint32_t g0[4] = { e0.x, e0.y, e0.z, e0.w }, g1[4] = { e1.x, e1.y, e1.z, e1.w };
 		uint32_t l0[4], l1[4], h0[4], h1[4];
@@ -524,25 +536,13 @@ template <> struct Fmt<M40_TYPE_Q5_K> {
 			h0[i] = ((q0[i] >> 4) & 0x0F0F0F0Fu) | ((u0 << 3) & 0x10101010u);
 			h1[i] = ((q1[i] >> 4) & 0x0F0F0F0Fu) | ((u1 << 3) & 0x10101010u);
 		}
-		const float *xc = x + 64 * j;
-		float A[N], B[N], C[N], D[N];
-		dot16<N>(l0, xc, K, A);
-		dot16<N>(l1, xc + 16, K, B);
-		dot16<N>(h0, xc + 32, K, C);
-		dot16<N>(h1, xc + 48, K, D);
-		const float *sc = sx + 4 * j;
-		float a0 = dl[0] * (1.0f / 65536.0f), s0 = 128.0f * dl[0] + ml[0];
-		float a1 = dl[1] * (1.0f / 65536.0f), s1 = 128.0f * dl[1] + ml[1];
-#pragma unroll
-		for (int s = 0; s < N; s++)
-			a[s] += a0 * (A[s] + B[s]) - s0 * (sc[s * KP] + sc[s * KP + 1]) + a1 * (C[s] + D[s]) -
-				s1 * (sc[s * KP + 2] + sc[s * KP + 3]);
+		k4_fold<N>(l0, l1, h0, h1, x + 64 * j, K, sx + 4 * j, KP, dl, ml, a);
 	}
 };
 
 /* Q6_K: chunk c = (half, k2): 16 columns of each of the 4 groups. */
 template <> struct Fmt<M40_TYPE_Q6_K> {
-	enum { QK = 256, BYTES = 210, CPB = 4, SX = 1, ALIGN = 2 };
+	enum { QK = 256, BYTES = 210, CPB = 4, SX = 1, ALIGN = 2, STAGE = 1 };
 	template <int N>
 	static __device__ __forceinline__ void chunk(const uint8_t *b, int c, const float *x, int K,
 		const float *sx, int KP, float (&a)[N])
@@ -564,7 +564,7 @@ template <> struct Fmt<M40_TYPE_Q6_K> {
 				uint32_t l4 = ((g & 1) ? qb[i] : qa[i]) >> (4 * (g >> 1));
 				u[i] = (l4 & 0x0F0F0F0Fu) | (((qh[i] >> (2 * g)) & 0x03030303u) << 4);
 			}
-			float dl = d * (float)__ldg(scp + 2 * g);
+			float dl = d * (float)scp[2 * g];
 			float A[N];
 			dot16<N>(u, xc + 32 * g, K, A);
 			fold<N>(a, A, dl * (1.0f / 65536.0f), 160.0f * dl, sc + 2 * g, KP);
@@ -580,13 +580,21 @@ __device__ __forceinline__ float warp_sum(float v)
 	return v;
 }
 
+/* 16-byte words of one warp's segment of a row: 32 / CPB blocks */
+template <int T> struct Seg {
+	enum { BYTES = 32 / Fmt<T>::CPB * Fmt<T>::BYTES, W16 = (BYTES + 15) / 16, PER_LANE = (W16 + 31) / 32 };
+};
+
 template <int T, int N>
 __global__ void __launch_bounds__(MV_WARPS * 32)
 mv_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, const float *__restrict__ x,
-	float *__restrict__ y)
+	float *__restrict__ y, int staged)
 {
 	typedef Fmt<T> F;
+	typedef Seg<T> S;
 	extern __shared__ float sx[];
+	/* staged segments, two rows a warp, one word of slack for ldw_a2 */
+	__shared__ uint4 stg[F::STAGE ? MV_WARPS : 1][MV_RPW][F::STAGE ? S::W16 + 1 : 1];
 	const int KP = K / 16;
 	if (F::SX) {
 #pragma unroll
@@ -611,19 +619,84 @@ mv_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, cons
 		for (int s = 0; s < N; s++)
 			acc[r][s] = 0.0f;
 	/* lane l always takes part l % CPB of blocks l / CPB, + 32 / CPB, ... */
-	const int nb = K / F::QK, part = lane % F::CPB, bstep = 32 / F::CPB;
-	int bi = lane / F::CPB;
-	const uint8_t *p0 = w + (size_t)row0 * row_bytes + (size_t)bi * F::BYTES;
-	const uint8_t *p1 = two ? p0 + row_bytes : p0;
-	const float *xb = x + (size_t)bi * F::QK;
-	const float *sb = sx + bi * (F::QK / 16);
-	for (; bi < nb; bi += bstep) {
-		F::template chunk<N>(p0, part, xb, K, sb, KP, acc[0]);
-		F::template chunk<N>(p1, part, xb, K, sb, KP, acc[1]);
-		p0 += bstep * F::BYTES;
-		p1 += bstep * F::BYTES;
-		xb += bstep * F::QK;
-		sb += bstep * (F::QK / 16);
+	const int nb = K / F::QK, part = lane % F::CPB, bstep = 32 / F::CPB, myb = lane / F::CPB;
+	const uint8_t *g0 = w + (size_t)row0 * row_bytes;
+	const uint8_t *g1 = two ? g0 + row_bytes : g0;
+	if (F::STAGE && staged) {
+		/* The warp copies each segment of its two rows with coalesced
+		 * 16-byte loads (the next one prefetched into registers while
+		 * this one is computed), then every lane decodes its chunk from
+		 * shared memory: 18- or 34-byte blocks read lane by lane would
+		 * touch each sector several times. */
+		uint4 *s0 = stg[warp][0], *s1 = stg[warp][1];
+		const uint8_t *c0 = (const uint8_t *)s0 + myb * F::BYTES, *c1 = (const uint8_t *)s1 + myb * F::BYTES;
+		/* prefetching costs registers: only for the decode of few sequences */
+		const bool pref = N <= 2;
+		uint4 r0[S::PER_LANE], r1[S::PER_LANE];
+		int seg_words = ((nb < bstep ? nb : bstep) * F::BYTES) / 16;
+		if (pref) {
+#pragma unroll
+			for (int k = 0; k < S::PER_LANE; k++)
+				if (lane + 32 * k < seg_words) {
+					r0[k] = __ldg((const uint4 *)g0 + lane + 32 * k);
+					r1[k] = __ldg((const uint4 *)g1 + lane + 32 * k);
+				}
+		}
+		for (int b0 = 0; b0 < nb; b0 += bstep) {
+			if (!pref) {
+				const uint4 *q0 = (const uint4 *)(g0 + (size_t)b0 * F::BYTES);
+				const uint4 *q1 = (const uint4 *)(g1 + (size_t)b0 * F::BYTES);
+#pragma unroll
+				for (int k = 0; k < S::PER_LANE; k++)
+					if (lane + 32 * k < seg_words) {
+						r0[k] = __ldg(q0 + lane + 32 * k);
+						r1[k] = __ldg(q1 + lane + 32 * k);
+					}
+			}
+#pragma unroll
+			for (int k = 0; k < S::PER_LANE; k++)
+				if (lane + 32 * k < seg_words) {
+					s0[lane + 32 * k] = r0[k];
+					s1[lane + 32 * k] = r1[k];
+				}
+			__syncwarp();
+			int b1 = b0 + bstep;
+			if (pref && b1 < nb) {
+				const uint4 *q0 = (const uint4 *)(g0 + (size_t)b1 * F::BYTES);
+				const uint4 *q1 = (const uint4 *)(g1 + (size_t)b1 * F::BYTES);
+				int left = nb - b1;
+				int nw = ((left < bstep ? left : bstep) * F::BYTES) / 16;
+#pragma unroll
+				for (int k = 0; k < S::PER_LANE; k++)
+					if (lane + 32 * k < nw) {
+						r0[k] = __ldg(q0 + lane + 32 * k);
+						r1[k] = __ldg(q1 + lane + 32 * k);
+					}
+			}
+			int bi = b0 + myb;
+			if (bi < nb) {
+				const float *xb = x + (size_t)bi * F::QK;
+				const float *sb = sx + bi * (F::QK / 16);
+				F::template chunk<N>(c0, part, xb, K, sb, KP, acc[0]);
+				F::template chunk<N>(c1, part, xb, K, sb, KP, acc[1]);
+			}
+			seg_words = b1 < nb ? (((nb - b1) < bstep ? (nb - b1) : bstep) * F::BYTES) / 16 : 0;
+			__syncwarp();
+		}
+	} else {
+		int bi = myb;
+		const uint8_t *p0 = g0 + (size_t)bi * F::BYTES;
+		const uint8_t *p1 = g1 + (size_t)bi * F::BYTES;
+		const float *xb = x + (size_t)bi * F::QK;
+		const float *sb = sx + bi * (F::QK / 16);
+		for (; bi < nb; bi += bstep) {
+			F::template chunk<N>(p0, part, xb, K, sb, KP, acc[0]);
+			F::template chunk<N>(p1, part, xb, K, sb, KP, acc[1]);
+			p0 += bstep * F::BYTES;
+			p1 += bstep * F::BYTES;
+			xb += bstep * F::QK;
+			sb += bstep * (F::QK / 16);
+		}
 	}
 #pragma unroll
 	for (int r = 0; r < MV_RPW; r++) {
@@ -667,8 +740,11 @@ static void launch_n(m40_backend *be, const m40_weight *w, const float *x, float
 {
 	int per = MV_WARPS * MV_RPW;
 	unsigned grid = (unsigned)((w->rows + per - 1) / per);
+	/* staging copies whole 16-byte words: rows must start 16-aligned */
+	int staged = ((uintptr_t)w->data % 16) == 0 && (w->row_bytes % 16) == 0 &&
+		(Seg<T>::BYTES % 16) == 0;
 	mv_kernel<T, N><<<grid, MV_WARPS * 32, smem, be->stream>>>((const uint8_t *)w->data, w->row_bytes,
-		(int)w->rows, (int)w->cols, x, y);
+		(int)w->rows, (int)w->cols, x, y, staged);
 }
 
 /* 48 KiB of x-sums at most: n * cols / 16 floats */
