@@ -4,7 +4,8 @@
 # instructions with ncu, run the benchmark.  Logs go to $OUT (at most 8
 # files come back from the device tool).
 #
-#   sh bench/device-run.sh [PHASES]     PHASES: build,test,ptx,ncu,mv,engine,models,long,bench (default all)
+#   sh bench/device-run.sh [PHASES]     PHASES: build,test,ptx,ncu,mv,engine,models,long,bench,sanitize
+#                                       (default all)
 #
 # Prepared here by dev/cuda/device-prep.sh in .carry/ (ignored by git):
 #   m40-llm.tar.xz   `make dist` of a configured tree
@@ -13,7 +14,7 @@
 #   cuda-ops-ptx52   tests/cuda-ptx.sh's compute_52 PTX build of tests/cuda-ops
 # Each phase has its own time limit so that the whole run ends in time.
 set -u
-phases=${1:-build,test,ptx,ncu,mv,engine,models,long,bench}
+phases=${1:-build,test,ptx,ncu,mv,engine,models,long,bench,sanitize}
 here=$(pwd)
 carry=$here/.carry
 OUT=${OUT:-/tmp/m40-out}
@@ -90,6 +91,8 @@ if has bench; then
 	echo "== bench: exit $?" >>"$OUT/bench.log"
 	cat /tmp/m40-bench-out/*.bench /tmp/m40-bench-out/card.txt >>"$OUT/bench.log" 2>/dev/null
 fi
+has sanitize && run 150 "compute-sanitizer memcheck, tests/cuda-ops" compute-sanitizer --tool memcheck \
+	--print-limit 5 tests/cuda-ops
 say "done"
 grep -E "^(FAIL|SKIP)|^== |checks failed" "$log" | tail -40
 test -f "$OUT/bench.log" && sed -n '/^m40-llm CUDA backend on/,$p' "$OUT/bench.log"
