@@ -205,76 +205,105 @@ M40I_INLINE void decode_q6_k(const void *src, float *restrict y, int64_t nb)
 }
 
 #ifdef M40I_HAVE_AVX2
-/* Q4_K, AVX2: nibbles to bytes with 256-bit masks, then per sub-block of
- * 32: w = d*sc * q - dmin*m, acc += w * x. */
+/* Q4_K, AVX2: the 256 nibbles as bytes in element order. */
+M40I_TARGET_AVX2 static inline void q4_k_unpack(const struct block_q4_k *b, uint8_t q[QK_K])
+{
+	const __m256i low4 = _mm256_set1_epi8(15);
+
+	for (int j = 0; j < 4; j++) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * j));
+		_mm256_store_si256((__m256i *)(q + 64 * j), _mm256_and_si256(v, low4));
+		_mm256_store_si256((__m256i *)(q + 64 * j + 32), _mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
+	}
+}
+
+/* Q4_K dot, AVX2: per sub-block of 32, w = d*sc * q - dmin*m, acc += w * x. */
 M40I_TARGET_AVX2 static float q4_k_dot_fused(const void *row, const float *x, int64_t n)
 {
 	const struct block_q4_k *b = row;
-	const __m256i low4 = _mm256_set1_epi8(15);
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
 
-	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+	for (int64_t i = 0; i < n / QK_K; i++) {
 		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
 		uint8_t q[QK_K] __attribute__((aligned(32)));
 
 		M40I_PREFETCH(b + i, sizeof *b);
-		for (int j = 0; j < 4; j++) {
-			__m256i v = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * j));
-			_mm256_store_si256((__m256i *)(q + 64 * j), _mm256_and_si256(v, low4));
-			_mm256_store_si256((__m256i *)(q + 64 * j + 32),
-					   _mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
-		}
-		for (int s = 0; s < 8; s++) {
-			const uint8_t *qs = q + 32 * s;
-			const float *xs = x + 32 * s;
+		q4_k_unpack(b + i, q);
+		for (int s = 0; s < 8; s++, x += 32) {
 			uint8_t sc, m;
 			__m256 vd, vm;
 
 			scale_min_k4(s, b[i].scales, &sc, &m);
 			vd = _mm256_set1_ps(d * sc);
 			vm = _mm256_set1_ps(dmin * m);
-			acc0 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs), vd, vm), _mm256_loadu_ps(xs), acc0);
-			acc1 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs + 8), vd, vm), _mm256_loadu_ps(xs + 8), acc1);
-			acc2 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs + 16), vd, vm), _mm256_loadu_ps(xs + 16), acc2);
-			acc3 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs + 24), vd, vm), _mm256_loadu_ps(xs + 24), acc3);
+			M40I_ACC_BLOCK32(m40i_u8x8_ps, q + 32 * s, M40I_SCALE_SUBMIN);
 		}
 	}
 	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
 }
 
-/* Q6_K, AVX2: the four 6-bit runs of each half as signed bytes q - 32,
- * then w = d*sc * q per 16, acc += w * x. */
+/* Q4_K decoder for the AVX2 multi-row kernels. */
+M40I_TARGET_AVX2 static inline void decode_q4_k_avx2(const void *src, float *restrict y, int64_t nb)
+{
+	const struct block_q4_k *b = src;
+
+	for (int64_t i = 0; i < nb; i++) {
+		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
+		uint8_t q[QK_K] __attribute__((aligned(32)));
+
+		q4_k_unpack(b + i, q);
+		for (int s = 0; s < 8; s++) {
+			uint8_t sc, m;
+			__m256 vd, vm;
+
+			scale_min_k4(s, b[i].scales, &sc, &m);
+			vd = _mm256_set1_ps(d * sc);
+			vm = _mm256_set1_ps(dmin * m);
+			for (int k = 0; k < 32; k += 8, y += 8)
+				_mm256_storeu_ps(y, M40I_SCALE_SUBMIN(m40i_u8x8_ps(q + 32 * s + k)));
+		}
+	}
+}
+
+/* Q6_K, AVX2: the four 6-bit runs of each half as signed bytes q - 32. */
+M40I_TARGET_AVX2 static inline void q6_k_unpack(const struct block_q6_k *b, int8_t q[QK_K])
+{
+	const __m256i low4 = _mm256_set1_epi8(15), bits45 = _mm256_set1_epi8(0x30);
+	const __m256i off = _mm256_set1_epi8(32);
+
+	for (int h = 0; h < 2; h++) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
+		__m256i c = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
+		__m256i hi = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+		/* the high bit pairs moved to bits 4-5 of each byte */
+		__m256i h0 = _mm256_and_si256(_mm256_slli_epi16(hi, 4), bits45);
+		__m256i h1 = _mm256_and_si256(_mm256_slli_epi16(hi, 2), bits45);
+		__m256i h2 = _mm256_and_si256(hi, bits45);
+		__m256i h3 = _mm256_and_si256(_mm256_srli_epi16(hi, 2), bits45);
+		__m256i q1 = _mm256_or_si256(_mm256_and_si256(a, low4), h0);
+		__m256i q2 = _mm256_or_si256(_mm256_and_si256(c, low4), h1);
+		__m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), low4), h2);
+		__m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), low4), h3);
+		int8_t *o = q + 128 * h;
+		_mm256_store_si256((__m256i *)o, _mm256_sub_epi8(q1, off));
+		_mm256_store_si256((__m256i *)(o + 32), _mm256_sub_epi8(q2, off));
+		_mm256_store_si256((__m256i *)(o + 64), _mm256_sub_epi8(q3, off));
+		_mm256_store_si256((__m256i *)(o + 96), _mm256_sub_epi8(q4, off));
+	}
+}
+
+/* Q6_K dot, AVX2: w = d*sc * q per 16, acc += w * x. */
 M40I_TARGET_AVX2 static float q6_k_dot_fused(const void *row, const float *x, int64_t n)
 {
 	const struct block_q6_k *b = row;
-	const __m256i low4 = _mm256_set1_epi8(15), bits45 = _mm256_set1_epi8(0x30);
-	const __m256i off = _mm256_set1_epi8(32);
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
 
 	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
-		M40I_PREFETCH(b + i, sizeof *b);
 		float d = m40i_half_to_float(b[i].d);
 		int8_t q[QK_K] __attribute__((aligned(32)));
 
-		for (int h = 0; h < 2; h++) {
-			__m256i a = _mm256_loadu_si256((const __m256i *)(b[i].ql + 64 * h));
-			__m256i c = _mm256_loadu_si256((const __m256i *)(b[i].ql + 64 * h + 32));
-			__m256i hi = _mm256_loadu_si256((const __m256i *)(b[i].qh + 32 * h));
-			/* the high bit pairs moved to bits 4-5 of each byte */
-			__m256i h0 = _mm256_and_si256(_mm256_slli_epi16(hi, 4), bits45);
-			__m256i h1 = _mm256_and_si256(_mm256_slli_epi16(hi, 2), bits45);
-			__m256i h2 = _mm256_and_si256(hi, bits45);
-			__m256i h3 = _mm256_and_si256(_mm256_srli_epi16(hi, 2), bits45);
-			__m256i q1 = _mm256_or_si256(_mm256_and_si256(a, low4), h0);
-			__m256i q2 = _mm256_or_si256(_mm256_and_si256(c, low4), h1);
-			__m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), low4), h2);
-			__m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), low4), h3);
-			int8_t *o = q + 128 * h;
-			_mm256_store_si256((__m256i *)o, _mm256_sub_epi8(q1, off));
-			_mm256_store_si256((__m256i *)(o + 32), _mm256_sub_epi8(q2, off));
-			_mm256_store_si256((__m256i *)(o + 64), _mm256_sub_epi8(q3, off));
-			_mm256_store_si256((__m256i *)(o + 96), _mm256_sub_epi8(q4, off));
-		}
+		M40I_PREFETCH(b + i, sizeof *b);
+		q6_k_unpack(b + i, q);
 		for (int s = 0; s < 16; s += 2) {
 			const int8_t *qs = q + 16 * s;
 			const float *xs = x + 16 * s;
@@ -289,29 +318,53 @@ M40I_TARGET_AVX2 static float q6_k_dot_fused(const void *row, const float *x, in
 	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
 }
 
-/* Q5_K, AVX2: Q4_K with the fifth bits added as 16 where qh has them. */
+/* Q6_K decoder for the AVX2 multi-row kernels. */
+M40I_TARGET_AVX2 static inline void decode_q6_k_avx2(const void *src, float *restrict y, int64_t nb)
+{
+	const struct block_q6_k *b = src;
+
+	for (int64_t i = 0; i < nb; i++) {
+		float d = m40i_half_to_float(b[i].d);
+		int8_t q[QK_K] __attribute__((aligned(32)));
+
+		q6_k_unpack(b + i, q);
+		for (int s = 0; s < 16; s++, y += 16) {
+			__m256 vd = _mm256_set1_ps(d * b[i].scales[s]);
+			_mm256_storeu_ps(y, M40I_SCALE(m40i_i8x8_ps(q + 16 * s)));
+			_mm256_storeu_ps(y + 8, M40I_SCALE(m40i_i8x8_ps(q + 16 * s + 8)));
+		}
+	}
+}
+
+/* Q5_K, AVX2: Q4_K's bytes with the fifth bits added as 16 where qh has them. */
+M40I_TARGET_AVX2 static inline void q5_k_unpack(const struct block_q5_k *b, uint8_t q[QK_K])
+{
+	const __m256i low4 = _mm256_set1_epi8(15), sixteen = _mm256_set1_epi8(16), zero = _mm256_setzero_si256();
+	__m256i qh = _mm256_loadu_si256((const __m256i *)b->qh);
+
+	for (int j = 0; j < 4; j++) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * j));
+		__m256i h1 = _mm256_cmpeq_epi8(_mm256_and_si256(qh, _mm256_set1_epi8((char)(1 << 2 * j))), zero);
+		__m256i h2 = _mm256_cmpeq_epi8(_mm256_and_si256(qh, _mm256_set1_epi8((char)(2 << 2 * j))), zero);
+		_mm256_store_si256((__m256i *)(q + 64 * j),
+				   _mm256_or_si256(_mm256_and_si256(v, low4), _mm256_andnot_si256(h1, sixteen)));
+		_mm256_store_si256((__m256i *)(q + 64 * j + 32),
+				   _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
+						   _mm256_andnot_si256(h2, sixteen)));
+	}
+}
+
 M40I_TARGET_AVX2 static float q5_k_dot_fused(const void *row, const float *x, int64_t n)
 {
 	const struct block_q5_k *b = row;
-	const __m256i low4 = _mm256_set1_epi8(15), sixteen = _mm256_set1_epi8(16), zero = _mm256_setzero_si256();
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
 
-	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
-		M40I_PREFETCH(b + i, sizeof *b);
+	for (int64_t i = 0; i < n / QK_K; i++) {
 		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
-		__m256i qh = _mm256_loadu_si256((const __m256i *)b[i].qh);
 		uint8_t q[QK_K] __attribute__((aligned(32)));
 
-		for (int j = 0; j < 4; j++) {
-			__m256i v = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * j));
-			__m256i h1 = _mm256_cmpeq_epi8(_mm256_and_si256(qh, _mm256_set1_epi8((char)(1 << 2 * j))), zero);
-			__m256i h2 = _mm256_cmpeq_epi8(_mm256_and_si256(qh, _mm256_set1_epi8((char)(2 << 2 * j))), zero);
-			_mm256_store_si256((__m256i *)(q + 64 * j),
-					   _mm256_or_si256(_mm256_and_si256(v, low4), _mm256_andnot_si256(h1, sixteen)));
-			_mm256_store_si256((__m256i *)(q + 64 * j + 32),
-					   _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4),
-							   _mm256_andnot_si256(h2, sixteen)));
-		}
+		M40I_PREFETCH(b + i, sizeof *b);
+		q5_k_unpack(b + i, q);
 		for (int s = 0; s < 8; s++, x += 32) {
 			uint8_t sc, m;
 			__m256 vd, vm;
@@ -321,9 +374,30 @@ M40I_TARGET_AVX2 static float q5_k_dot_fused(const void *row, const float *x, in
 			vm = _mm256_set1_ps(dmin * m);
 			M40I_ACC_BLOCK32(m40i_u8x8_ps, q + 32 * s, M40I_SCALE_SUBMIN);
 		}
-		x -= QK_K;
 	}
 	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+
+M40I_TARGET_AVX2 static inline void decode_q5_k_avx2(const void *src, float *restrict y, int64_t nb)
+{
+	const struct block_q5_k *b = src;
+
+	for (int64_t i = 0; i < nb; i++) {
+		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
+		uint8_t q[QK_K] __attribute__((aligned(32)));
+
+		q5_k_unpack(b + i, q);
+		for (int s = 0; s < 8; s++) {
+			uint8_t sc, m;
+			__m256 vd, vm;
+
+			scale_min_k4(s, b[i].scales, &sc, &m);
+			vd = _mm256_set1_ps(d * sc);
+			vm = _mm256_set1_ps(dmin * m);
+			for (int k = 0; k < 32; k += 8, y += 8)
+				_mm256_storeu_ps(y, M40I_SCALE_SUBMIN(m40i_u8x8_ps(q + 32 * s + k)));
+		}
+	}
 }
 
 /* Bit pairs of 2-bit quants as bytes: byte 32*(4n+j) + l of q is bit pair j
@@ -404,12 +478,12 @@ M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, in
 }
 #endif
 
-#define K_FORMAT(name, TYPE, KERNELS) \
+#define K_FORMAT(name, TYPE, KERNELS, DECODE_AVX2) \
 	static void dequantize_##name(const void *src, float *y, int64_t nb) \
 	{ \
 		decode_##name(src, y, nb); \
 	} \
-	M40I_FORMAT_KERNELS(name, decode_##name, QK_K, sizeof(struct block_##name)) \
+	M40I_FORMAT_KERNELS2(name, decode_##name, DECODE_AVX2, QK_K, sizeof(struct block_##name)) \
 	const struct m40i_format m40i_format_##name = { \
 		.type = M40_TYPE_##TYPE, \
 		.block_size = QK_K, \
@@ -418,8 +492,13 @@ M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, in
 		.quantize = NULL, \
 		.kernels = KERNELS(name), \
 	};
-K_FORMAT(q2_k, Q2_K, M40I_KERNELS_FUSED)
-K_FORMAT(q3_k, Q3_K, M40I_KERNELS_FUSED)
-K_FORMAT(q4_k, Q4_K, M40I_KERNELS_FUSED)
-K_FORMAT(q5_k, Q5_K, M40I_KERNELS_FUSED)
-K_FORMAT(q6_k, Q6_K, M40I_KERNELS_FUSED)
+#ifndef M40I_HAVE_AVX2
+#define decode_q4_k_avx2 decode_q4_k
+#define decode_q5_k_avx2 decode_q5_k
+#define decode_q6_k_avx2 decode_q6_k
+#endif
+K_FORMAT(q2_k, Q2_K, M40I_KERNELS_FUSED, decode_q2_k)
+K_FORMAT(q3_k, Q3_K, M40I_KERNELS_FUSED, decode_q3_k)
+K_FORMAT(q4_k, Q4_K, M40I_KERNELS_FUSED, decode_q4_k_avx2)
+K_FORMAT(q5_k, Q5_K, M40I_KERNELS_FUSED, decode_q5_k_avx2)
+K_FORMAT(q6_k, Q6_K, M40I_KERNELS_FUSED, decode_q6_k_avx2)

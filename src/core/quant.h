@@ -354,7 +354,8 @@ M40I_INLINE void m40i_dot_tile_blocks(m40i_decode_fn decode, m40i_dot_multi_fn m
 #define M40I_VECTORIZE
 #endif
 
-#if defined(__GNUC__) && defined(__x86_64__)
+/* (-DM40_NO_AVX2 builds the portable kernels alone, as on other CPUs.) */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(M40_NO_AVX2)
 #define M40I_HAVE_AVX2 1
 #define M40I_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
 #endif
