@@ -225,7 +225,8 @@ cpu_get_rows(m40_backend *be, const m40_weight *w, const int32_t *ids, int n, fl
  * (m40i_vec_dot_tile).
  */
 #define ROW_TILE 16
-#define X_CHUNK_BYTES (192 * 1024)
+/* Activations per pass: half of a 2 MiB L2 (pp64 +13% over 192 KiB). */
+#define X_CHUNK_BYTES (1024 * 1024)
 
 struct matmul_job {
 	const m40_weight *w;
