@@ -300,7 +300,8 @@ m40i_bpe_tokenize(const struct m40_vocab *v, struct m40i_bpe *s, const char *tex
 			else
 				n += m40i_utf8_encode(cpt[pos], word + n);
 		}
-		ok = cached_word(v, s, word, n, out);
+		/* the cache pays only on long texts */
+		ok = w->n_words > 1024 ? cached_word(v, s, word, n, out) : word_tokenize(v, s, word, n, out);
 	}
 	free(word);
 	return ok && !out->oom;
