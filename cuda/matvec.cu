@@ -46,10 +46,13 @@ __device__ __forceinline__ void ldw_a2(const uint8_t *p, uint32_t (&o)[NW])
 	const unsigned int *q = (const unsigned int *)(a & ~(uintptr_t)3);
 	uint32_t sh = (uint32_t)(a & 2) * 8;
 	uint32_t w[NW + 1];
+	/* (a shift of 16 takes the high half of w[i] and the low half of w[i+1]) */
 #pragma unroll
 	for (int i = 0; i < NW; i++)
 		w[i] = q[i];
-	w[NW] = sh ? q[NW] : 0u;
+	/* only the low half of the last word is used: read just that, so
+	 * nothing past the block (or the allocation) is touched */
+	w[NW] = sh ? (uint32_t)*(const unsigned short *)(q + NW) : 0u;
 #pragma unroll
 	for (int i = 0; i < NW; i++)
 		o[i] = __funnelshift_r(w[i], w[i + 1], sh);
