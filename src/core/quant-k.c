@@ -205,6 +205,33 @@ M40I_INLINE void decode_q6_k(const void *src, float *restrict y, int64_t nb)
 }
 
 #ifdef M40I_HAVE_AVX2
+/* The 8 scales and 8 mins of a Q4_K/Q5_K block times d and dmin, as floats
+ * (scale_min_k4 for all j at once, ggml's utmp shuffle). */
+M40I_TARGET_AVX2 static inline void k4_scales(const uint8_t packed[12], float d, float dmin,
+					      float sc[8], float mn[8])
+{
+	const uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
+	uint32_t u[4], lo_mins;
+	uint8_t bytes[16];
+
+	memcpy(u, packed, 12);
+	u[3] = ((u[2] >> 4) & kmask2) | (((u[1] >> 6) & kmask3) << 4);
+	lo_mins = u[1] & kmask1;
+	u[1] = (u[2] & kmask2) | (((u[0] >> 6) & kmask3) << 4);
+	u[2] = lo_mins;
+	u[0] &= kmask1;
+	memcpy(bytes, u, 16); /* scales 0-7, then mins 0-7 */
+	_mm256_storeu_ps(sc, _mm256_mul_ps(m40i_u8x8_ps(bytes), _mm256_set1_ps(d)));
+	_mm256_storeu_ps(mn, _mm256_mul_ps(m40i_u8x8_ps(bytes + 8), _mm256_set1_ps(dmin)));
+}
+
+/* The 16 int8 scales of a Q6_K block times d, as floats. */
+M40I_TARGET_AVX2 static inline void k6_scales(const int8_t scales[16], float d, float sc[16])
+{
+	_mm256_storeu_ps(sc, _mm256_mul_ps(m40i_i8x8_ps(scales), _mm256_set1_ps(d)));
+	_mm256_storeu_ps(sc + 8, _mm256_mul_ps(m40i_i8x8_ps(scales + 8), _mm256_set1_ps(d)));
+}
+
 /* Q4_K, AVX2: the 256 nibbles as bytes in element order. */
 M40I_TARGET_AVX2 static inline void q4_k_unpack(const struct block_q4_k *b, uint8_t q[QK_K])
 {
@@ -226,16 +253,13 @@ M40I_TARGET_AVX2 static float q4_k_dot_fused(const void *row, const float *x, in
 	for (int64_t i = 0; i < n / QK_K; i++) {
 		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
 		uint8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[8], mn[8];
 
 		M40I_PREFETCH(b + i, sizeof *b);
 		q4_k_unpack(b + i, q);
+		k4_scales(b[i].scales, d, dmin, sc, mn);
 		for (int s = 0; s < 8; s++, x += 32) {
-			uint8_t sc, m;
-			__m256 vd, vm;
-
-			scale_min_k4(s, b[i].scales, &sc, &m);
-			vd = _mm256_set1_ps(d * sc);
-			vm = _mm256_set1_ps(dmin * m);
+			__m256 vd = _mm256_broadcast_ss(sc + s), vm = _mm256_broadcast_ss(mn + s);
 			M40I_ACC_BLOCK32(m40i_u8x8_ps, q + 32 * s, M40I_SCALE_SUBMIN);
 		}
 	}
@@ -250,15 +274,12 @@ M40I_TARGET_AVX2 static inline void decode_q4_k_avx2(const void *src, float *res
 	for (int64_t i = 0; i < nb; i++) {
 		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
 		uint8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[8], mn[8];
 
 		q4_k_unpack(b + i, q);
+		k4_scales(b[i].scales, d, dmin, sc, mn);
 		for (int s = 0; s < 8; s++) {
-			uint8_t sc, m;
-			__m256 vd, vm;
-
-			scale_min_k4(s, b[i].scales, &sc, &m);
-			vd = _mm256_set1_ps(d * sc);
-			vm = _mm256_set1_ps(dmin * m);
+			__m256 vd = _mm256_broadcast_ss(sc + s), vm = _mm256_broadcast_ss(mn + s);
 			for (int k = 0; k < 32; k += 8, y += 8)
 				_mm256_storeu_ps(y, M40I_SCALE_SUBMIN(m40i_u8x8_ps(q + 32 * s + k)));
 		}
@@ -301,13 +322,15 @@ M40I_TARGET_AVX2 static float q6_k_dot_fused(const void *row, const float *x, in
 	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
 		float d = m40i_half_to_float(b[i].d);
 		int8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[16];
 
 		M40I_PREFETCH(b + i, sizeof *b);
 		q6_k_unpack(b + i, q);
+		k6_scales(b[i].scales, d, sc);
 		for (int s = 0; s < 16; s += 2) {
 			const int8_t *qs = q + 16 * s;
 			const float *xs = x + 16 * s;
-			__m256 d0 = _mm256_set1_ps(d * b[i].scales[s]), d1 = _mm256_set1_ps(d * b[i].scales[s + 1]);
+			__m256 d0 = _mm256_broadcast_ss(sc + s), d1 = _mm256_broadcast_ss(sc + s + 1);
 
 			acc0 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs), d0), _mm256_loadu_ps(xs), acc0);
 			acc1 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs + 8), d0), _mm256_loadu_ps(xs + 8), acc1);
@@ -326,10 +349,12 @@ M40I_TARGET_AVX2 static inline void decode_q6_k_avx2(const void *src, float *res
 	for (int64_t i = 0; i < nb; i++) {
 		float d = m40i_half_to_float(b[i].d);
 		int8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[16];
 
 		q6_k_unpack(b + i, q);
+		k6_scales(b[i].scales, d, sc);
 		for (int s = 0; s < 16; s++, y += 16) {
-			__m256 vd = _mm256_set1_ps(d * b[i].scales[s]);
+			__m256 vd = _mm256_broadcast_ss(sc + s);
 			_mm256_storeu_ps(y, M40I_SCALE(m40i_i8x8_ps(q + 16 * s)));
 			_mm256_storeu_ps(y + 8, M40I_SCALE(m40i_i8x8_ps(q + 16 * s + 8)));
 		}
@@ -362,16 +387,13 @@ M40I_TARGET_AVX2 static float q5_k_dot_fused(const void *row, const float *x, in
 	for (int64_t i = 0; i < n / QK_K; i++) {
 		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
 		uint8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[8], mn[8];
 
 		M40I_PREFETCH(b + i, sizeof *b);
 		q5_k_unpack(b + i, q);
+		k4_scales(b[i].scales, d, dmin, sc, mn);
 		for (int s = 0; s < 8; s++, x += 32) {
-			uint8_t sc, m;
-			__m256 vd, vm;
-
-			scale_min_k4(s, b[i].scales, &sc, &m);
-			vd = _mm256_set1_ps(d * sc);
-			vm = _mm256_set1_ps(dmin * m);
+			__m256 vd = _mm256_broadcast_ss(sc + s), vm = _mm256_broadcast_ss(mn + s);
 			M40I_ACC_BLOCK32(m40i_u8x8_ps, q + 32 * s, M40I_SCALE_SUBMIN);
 		}
 	}
@@ -385,15 +407,12 @@ M40I_TARGET_AVX2 static inline void decode_q5_k_avx2(const void *src, float *res
 	for (int64_t i = 0; i < nb; i++) {
 		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
 		uint8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[8], mn[8];
 
 		q5_k_unpack(b + i, q);
+		k4_scales(b[i].scales, d, dmin, sc, mn);
 		for (int s = 0; s < 8; s++) {
-			uint8_t sc, m;
-			__m256 vd, vm;
-
-			scale_min_k4(s, b[i].scales, &sc, &m);
-			vd = _mm256_set1_ps(d * sc);
-			vm = _mm256_set1_ps(dmin * m);
+			__m256 vd = _mm256_broadcast_ss(sc + s), vm = _mm256_broadcast_ss(mn + s);
 			for (int k = 0; k < 32; k += 8, y += 8)
 				_mm256_storeu_ps(y, M40I_SCALE_SUBMIN(m40i_u8x8_ps(q + 32 * s + k)));
 		}
