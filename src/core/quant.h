@@ -4,12 +4,18 @@
  * every format shares.
  *
  * Each format writes one function, the decoder of whole blocks into floats
- * (exactly ggml's dequantize_row_*), and M40I_FORMAT_KERNELS builds its dot
- * products from it: decode up to M40I_CHUNK elements into a small buffer on
- * the stack, then multiply-add that buffer with x in 8-wide vectors and four
- * accumulators.  The vectors are GCC/Clang vector extensions, so the same
- * source compiles twice: for the baseline CPU and, on x86-64, with AVX2 and
- * FMA, picked at run time.  Activations stay FP32 throughout.
+ * (exactly ggml's dequantize_row_*), as plain loops over a block that GCC
+ * vectorizes (see M40I_VECTORIZE).  M40I_FORMAT_KERNELS builds the format's
+ * dot products from it: decode up to M40I_CHUNK elements into a buffer on
+ * the stack, then multiply-add it with x in 8-wide GCC/Clang vector
+ * extensions; for batches, four rows against three activations at a time
+ * (m40i_tile4x3_f32).  That source compiles twice: for the baseline CPU and,
+ * on x86-64, with AVX2+FMA+F16C, picked at run time (m40i_kernels_best).
+ * The AVX2 set replaces the one-row dot of each format by a hand-written
+ * kernel (name_dot_fused in the format's file) that unpacks a block's
+ * quants to bytes and multiplies-adds without storing floats, and for
+ * Q4_K, Q5_K, Q6_K and F16 decodes with AVX2 for the batch kernels.
+ * Activations stay FP32 throughout.
  *
  * Block rows must be 2-byte aligned (GGUF aligns tensors to 32 bytes and
  * every block is an even number of bytes); x and y need no alignment.
