@@ -23,6 +23,7 @@ static const int8_t kvalues_iq4nl[16] = {
 /* y = d * kvalues[q] */
 M40I_INLINE void decode_iq4_nl(const void *src, float *restrict y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	const struct block_iq4_nl *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
@@ -35,8 +36,9 @@ M40I_INLINE void decode_iq4_nl(const void *src, float *restrict y, int64_t nb)
 	}
 }
 
-static void dequantize_iq4_nl(const void *src, float *y, int64_t nb)
+M40I_EXACT static void dequantize_iq4_nl(const void *src, float *y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	decode_iq4_nl(src, y, nb);
 }
 

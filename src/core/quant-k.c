@@ -53,6 +53,7 @@ _Static_assert(sizeof(struct block_q6_k) == 210, "q6_K block");
  */
 M40I_INLINE void decode_q2_k(const void *src, float *restrict y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	const struct block_q2_k *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK_K) {
@@ -87,6 +88,7 @@ M40I_INLINE void q3_k_scales(const uint8_t packed[12], int8_t sc[16])
 /* Q3_K: as Q2_K for the low bits; a clear hmask bit subtracts 4. */
 M40I_INLINE void decode_q3_k(const void *src, float *restrict y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	const struct block_q3_k *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK_K) {
@@ -123,6 +125,7 @@ M40I_INLINE void scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m)
  * y = d * scale * q - dmin * min per sub-block of 32. */
 M40I_INLINE void decode_q4_k(const void *src, float *restrict y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	const struct block_q4_k *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK_K) {
@@ -148,6 +151,7 @@ M40I_INLINE void decode_q4_k(const void *src, float *restrict y, int64_t nb)
 /* Q5_K: Q4_K with a fifth bit, bit 2j (low) or 2j+1 (high) of qh[l]. */
 M40I_INLINE void decode_q5_k(const void *src, float *restrict y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	const struct block_q5_k *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK_K) {
@@ -176,6 +180,7 @@ M40I_INLINE void decode_q5_k(const void *src, float *restrict y, int64_t nb)
  * runs of 32 elements with 8-bit scales per 16; y = d * scale * (q - 32). */
 M40I_INLINE void decode_q6_k(const void *src, float *restrict y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	const struct block_q6_k *b = src;
 
 	for (int64_t i = 0; i < nb; i++) {
@@ -498,8 +503,9 @@ M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, in
 #endif
 
 #define K_FORMAT(name, TYPE, KERNELS, DECODE_AVX2) \
-	static void dequantize_##name(const void *src, float *y, int64_t nb) \
+	M40I_EXACT static void dequantize_##name(const void *src, float *y, int64_t nb) \
 	{ \
+		M40I_EXACT_BODY \
 		decode_##name(src, y, nb); \
 	} \
 	M40I_FORMAT_KERNELS2(name, decode_##name, DECODE_AVX2, QK_K, sizeof(struct block_##name)) \

@@ -44,6 +44,7 @@ _Static_assert(sizeof(struct block_q8_0) == 34, "q8_0 block");
 
 M40I_INLINE void decode_q4_0(const void *src, float *restrict y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	const struct block_q4_0 *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
@@ -56,14 +57,16 @@ M40I_INLINE void decode_q4_0(const void *src, float *restrict y, int64_t nb)
 	}
 }
 
-static void dequantize_q4_0(const void *src, float *y, int64_t nb)
+M40I_EXACT static void dequantize_q4_0(const void *src, float *y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	decode_q4_0(src, y, nb);
 }
 
 /* The element of largest magnitude maps to -8. */
-static void quantize_q4_0(const float *x, void *dst, int64_t nb)
+M40I_EXACT static void quantize_q4_0(const float *x, void *dst, int64_t nb)
 {
+	M40I_EXACT_BODY
 	struct block_q4_0 *b = dst;
 
 	for (int64_t i = 0; i < nb; i++, x += QK) {
@@ -91,6 +94,7 @@ static void quantize_q4_0(const float *x, void *dst, int64_t nb)
 
 M40I_INLINE void decode_q4_1(const void *src, float *restrict y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	const struct block_q4_1 *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
@@ -103,8 +107,9 @@ M40I_INLINE void decode_q4_1(const void *src, float *restrict y, int64_t nb)
 	}
 }
 
-static void dequantize_q4_1(const void *src, float *y, int64_t nb)
+M40I_EXACT static void dequantize_q4_1(const void *src, float *y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	decode_q4_1(src, y, nb);
 }
 
@@ -120,8 +125,9 @@ static void min_max(const float *x, int n, float *min, float *max)
 	}
 }
 
-static void quantize_q4_1(const float *x, void *dst, int64_t nb)
+M40I_EXACT static void quantize_q4_1(const float *x, void *dst, int64_t nb)
 {
+	M40I_EXACT_BODY
 	struct block_q4_1 *b = dst;
 
 	for (int64_t i = 0; i < nb; i++, x += QK) {
@@ -146,6 +152,7 @@ static void quantize_q4_1(const float *x, void *dst, int64_t nb)
 
 M40I_INLINE void decode_q5_0(const void *src, float *restrict y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	const struct block_q5_0 *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
@@ -162,13 +169,15 @@ M40I_INLINE void decode_q5_0(const void *src, float *restrict y, int64_t nb)
 	}
 }
 
-static void dequantize_q5_0(const void *src, float *y, int64_t nb)
+M40I_EXACT static void dequantize_q5_0(const void *src, float *y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	decode_q5_0(src, y, nb);
 }
 
-static void quantize_q5_0(const float *x, void *dst, int64_t nb)
+M40I_EXACT static void quantize_q5_0(const float *x, void *dst, int64_t nb)
 {
+	M40I_EXACT_BODY
 	struct block_q5_0 *b = dst;
 
 	for (int64_t i = 0; i < nb; i++, x += QK) {
@@ -200,6 +209,7 @@ static void quantize_q5_0(const float *x, void *dst, int64_t nb)
 
 M40I_INLINE void decode_q5_1(const void *src, float *restrict y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	const struct block_q5_1 *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
@@ -216,13 +226,15 @@ M40I_INLINE void decode_q5_1(const void *src, float *restrict y, int64_t nb)
 	}
 }
 
-static void dequantize_q5_1(const void *src, float *y, int64_t nb)
+M40I_EXACT static void dequantize_q5_1(const void *src, float *y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	decode_q5_1(src, y, nb);
 }
 
-static void quantize_q5_1(const float *x, void *dst, int64_t nb)
+M40I_EXACT static void quantize_q5_1(const float *x, void *dst, int64_t nb)
 {
+	M40I_EXACT_BODY
 	struct block_q5_1 *b = dst;
 
 	for (int64_t i = 0; i < nb; i++, x += QK) {
@@ -249,6 +261,7 @@ static void quantize_q5_1(const float *x, void *dst, int64_t nb)
 
 M40I_INLINE void decode_q8_0(const void *src, float *restrict y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	const struct block_q8_0 *b = src;
 
 	for (int64_t i = 0; i < nb; i++, y += QK) {
@@ -259,13 +272,15 @@ M40I_INLINE void decode_q8_0(const void *src, float *restrict y, int64_t nb)
 	}
 }
 
-static void dequantize_q8_0(const void *src, float *y, int64_t nb)
+M40I_EXACT static void dequantize_q8_0(const void *src, float *y, int64_t nb)
 {
+	M40I_EXACT_BODY
 	decode_q8_0(src, y, nb);
 }
 
-static void quantize_q8_0(const float *x, void *dst, int64_t nb)
+M40I_EXACT static void quantize_q8_0(const float *x, void *dst, int64_t nb)
 {
+	M40I_EXACT_BODY
 	struct block_q8_0 *b = dst;
 
 	for (int64_t i = 0; i < nb; i++, x += QK) {

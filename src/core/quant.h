@@ -96,6 +96,23 @@ extern const struct m40i_format m40i_format_iq4_nl;
 
 #define M40I_INLINE static inline __attribute__((always_inline))
 
+/*
+ * ggml's decoders and reference quantizers compute d * q - m, x * id + 0.5
+ * as two roundings; where the compiler may fuse them into one (-march with
+ * FMA), M40I_EXACT on a function keeps them two, so dequantization stays
+ * bit-exact and quantization byte-exact whatever the flags.
+ */
+#if defined(__clang__)
+#define M40I_EXACT
+#define M40I_EXACT_BODY _Pragma("clang fp contract(off)")
+#elif defined(__GNUC__)
+#define M40I_EXACT __attribute__((optimize("fp-contract=off")))
+#define M40I_EXACT_BODY
+#else
+#define M40I_EXACT
+#define M40I_EXACT_BODY
+#endif
+
 typedef float f32x8 __attribute__((vector_size(32)));
 
 /* memcpy keeps loads and stores free of alignment and aliasing rules; the
