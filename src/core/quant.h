@@ -184,8 +184,11 @@ M40I_INLINE float m40i_half_to_float_nb(uint16_t h)
 
 /* ---- the kernel skeleton ---- */
 
-/* Elements decoded at a time: one k-quant super-block, eight of 32. */
+/* Elements decoded at a time: one k-quant super-block, eight of 32; for
+ * the batch tile four super-blocks (four rows of them: 16 KB on the stack),
+ * so the sums of its twelve accumulators are taken less often. */
 #define M40I_CHUNK 256
+#define M40I_TILE_CHUNK 1024
 
 typedef void (*m40i_decode_fn)(const void *src, float *dst, int64_t nblocks);
 
@@ -293,14 +296,14 @@ M40I_INLINE void m40i_dot_multi_blocks(m40i_decode_fn decode, int bsize, size_t 
 }
 
 /*
- * The register tile of m40i_vec_dot_tile: four decoded rows (w, M40I_CHUNK
+ * The register tile of m40i_vec_dot_tile: four decoded rows (w, M40I_TILE_CHUNK
  * apart) times three activations (x, stride apart), twelve accumulators;
  * per 8 elements 7 loads feed 12 multiply-adds.  y[j * y_stride + r] +=.
  */
 M40I_INLINE void m40i_tile4x3_f32(const float *w, const float *x, int64_t stride,
 				  int64_t n, float *y, size_t y_stride)
 {
-	const float *w0 = w, *w1 = w + M40I_CHUNK, *w2 = w + 2 * M40I_CHUNK, *w3 = w + 3 * M40I_CHUNK;
+	const float *w0 = w, *w1 = w + M40I_TILE_CHUNK, *w2 = w + 2 * M40I_TILE_CHUNK, *w3 = w + 3 * M40I_TILE_CHUNK;
 	const float *x0 = x, *x1 = x + stride, *x2 = x + 2 * stride;
 	f32x8 c00 = { 0 }, c01 = { 0 }, c02 = { 0 }, c10 = { 0 }, c11 = { 0 }, c12 = { 0 };
 	f32x8 c20 = { 0 }, c21 = { 0 }, c22 = { 0 }, c30 = { 0 }, c31 = { 0 }, c32 = { 0 };
@@ -326,7 +329,7 @@ M40I_INLINE void m40i_tile4x3_f32(const float *w, const float *x, int64_t stride
 				for (int k = 0; k < 8; k++)
 					s += c[r][j][k];
 				for (int64_t t = i; t < n; t++)
-					s += w[r * M40I_CHUNK + t] * x[j * stride + t];
+					s += w[r * M40I_TILE_CHUNK + t] * x[j * stride + t];
 				y[j * y_stride + r] += s;
 			}
 	}
@@ -340,25 +343,25 @@ M40I_INLINE void m40i_dot_tile_blocks(m40i_decode_fn decode, m40i_dot_multi_fn m
 				      int nx, float *y, size_t y_stride)
 {
 	const unsigned char *src = rows;
-	float w[4 * M40I_CHUNK];
+	float w[4 * M40I_TILE_CHUNK];
 	int r = 0;
 
 	for (; r + 4 <= nrows; r += 4) {
 		for (int j = 0; j < nx; j++)
 			for (int k = 0; k < 4; k++)
 				y[j * y_stride + r + k] = 0;
-		for (int64_t i = 0; i < n; i += M40I_CHUNK) {
-			int64_t len = n - i < M40I_CHUNK ? n - i : M40I_CHUNK;
+		for (int64_t i = 0; i < n; i += M40I_TILE_CHUNK) {
+			int64_t len = n - i < M40I_TILE_CHUNK ? n - i : M40I_TILE_CHUNK;
 			const unsigned char *blk = src + (size_t)r * row_bytes + (size_t)(i / bsize) * bbytes;
 			int j = 0;
 
 			for (int k = 0; k < 4; k++)
-				decode(blk + k * row_bytes, w + k * M40I_CHUNK, len / bsize);
+				decode(blk + k * row_bytes, w + k * M40I_TILE_CHUNK, len / bsize);
 			for (; j + 3 <= nx; j += 3)
 				m40i_tile4x3_f32(w, x + j * n + i, n, len, y + j * y_stride + r, y_stride);
 			for (; j < nx; j++)
 				for (int k = 0; k < 4; k++)
-					y[j * y_stride + r + k] += m40i_dot_f32(w + k * M40I_CHUNK, x + j * n + i, len);
+					y[j * y_stride + r + k] += m40i_dot_f32(w + k * M40I_TILE_CHUNK, x + j * n + i, len);
 		}
 	}
 	for (; r < nrows; r++)
