@@ -6,7 +6,8 @@
  * For each format: a matrix of random blocks of MB megabytes (default 256,
  * well past the caches, as a model's weights are) with rows of 2048
  * elements (TinyLlama's width), times one FP32 vector: decode (m40i_vec_dot,
- * each weight once) in G weights/s for each kernel set, and the prompt
+ * each weight once) in G weights/s for each kernel set the CPU has (0 where
+ * it lacks one; AVX-512 differs from AVX2 for Q4_K, Q6_K), and the prompt
  * case with NX activations (default 24, what the CPU backend passes for
  * 2048 columns) in G multiply-adds/s: m40i_vec_dot_multi row by row, and
  * m40i_vec_dot_tile 16 rows a call.  Best of 3 passes, CPU time.
@@ -46,8 +47,8 @@ int main(int argc, char **argv)
 	for (int64_t i = 0; i < n * nx; i++)
 		x[i] = (float)((i * 7919) % 2001 - 1000) / 1000;
 	printf("rows of %lld, %zu MB a matrix, prompt batch %d\n", (long long)n, mb, nx);
-	printf("%-7s %5s %10s %10s %13s %13s\n", "format", "bits", "base Gw/s", "avx2 Gw/s",
-	       "multi GMAC/s", "tile GMAC/s");
+	printf("%-7s %5s %10s %10s %11s %13s %13s\n", "format", "bits", "base Gw/s", "avx2 Gw/s",
+	       "avx512 Gw/s", "multi GMAC/s", "tile GMAC/s");
 	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
 		const struct m40i_format *f = m40i_format_of(types[t]);
 		size_t row_bytes = (size_t)(n / f->block_size) * f->block_bytes;
@@ -102,9 +103,9 @@ int main(int argc, char **argv)
 				tile = (double)(rows / 16 * 16) * n * nx / dt / 1e9;
 		}
 		free(yt);
-		printf("%-7s %5.2f %10.2f %10.2f %13.2f %13.2f\n", m40_type_name(f->type),
-		       8.0 * f->block_bytes / f->block_size, rate[0],
-		       best >= M40I_KERNELS_AVX2 ? rate[M40I_KERNELS_AVX2] : 0, multi, tile);
+		printf("%-7s %5.2f %10.2f %10.2f %11.2f %13.2f %13.2f\n", m40_type_name(f->type),
+		       8.0 * f->block_bytes / f->block_size, rate[M40I_KERNELS_BASE],
+		       rate[M40I_KERNELS_AVX2], rate[M40I_KERNELS_AVX512], multi, tile);
 		fflush(stdout);
 		free(w);
 	}

@@ -194,8 +194,8 @@ int main(void)
 	static const int64_t float_n[] = { 1, 7, 8, 33, 256, 300, 1000, 4096 };
 	static const int64_t blocks[] = { 1, 2, 3, 8, 9, 17, 128 };
 
-	printf("kernel sets tested: %d (%s)\n", nkernels,
-	       nkernels > M40I_KERNELS_AVX2 ? "baseline and AVX2+FMA" : "baseline");
+	static const char *const names[] = { "baseline", "baseline, AVX2+FMA", "baseline, AVX2+FMA, AVX-512" };
+	printf("kernel sets tested: %d (%s)\n", nkernels, names[nkernels - 1]);
 	for (size_t t = 0; t < (sizeof types / sizeof types[0]); t++) {
 		const struct m40i_format *f = m40i_format_of(types[t]);
 		int before = failures;

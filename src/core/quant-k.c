@@ -346,6 +346,35 @@ M40I_TARGET_AVX2 static float q6_k_dot_fused(const void *row, const float *x, in
 	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
 }
 
+/* Q6_K dot, AVX-512: one vector per 16 elements that share a scale. */
+M40I_TARGET_AVX512 static float q6_k_dot_fused512(const void *row, const float *x, int64_t n)
+{
+	const struct block_q6_k *b = row;
+	__m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+
+	for (int64_t i = 0; i < n / QK_K; i++) {
+		float d = m40i_half_to_float(b[i].d);
+		int8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[16];
+
+		M40I_PREFETCH(b + i, sizeof *b);
+		q6_k_unpack(b + i, q);
+		k6_scales(b[i].scales, d, sc);
+		for (int s = 0; s < 16; s += 4, x += 64) {
+			const int8_t *qs = q + 16 * s;
+			acc0 = _mm512_fmadd_ps(_mm512_mul_ps(m40i_i8x16_ps512(qs), _mm512_set1_ps(sc[s])),
+					       _mm512_loadu_ps(x), acc0);
+			acc1 = _mm512_fmadd_ps(_mm512_mul_ps(m40i_i8x16_ps512(qs + 16), _mm512_set1_ps(sc[s + 1])),
+					       _mm512_loadu_ps(x + 16), acc1);
+			acc2 = _mm512_fmadd_ps(_mm512_mul_ps(m40i_i8x16_ps512(qs + 32), _mm512_set1_ps(sc[s + 2])),
+					       _mm512_loadu_ps(x + 32), acc2);
+			acc3 = _mm512_fmadd_ps(_mm512_mul_ps(m40i_i8x16_ps512(qs + 48), _mm512_set1_ps(sc[s + 3])),
+					       _mm512_loadu_ps(x + 48), acc3);
+		}
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
 /* Q6_K decoder for the AVX2 multi-row kernels. */
 M40I_TARGET_AVX2 static inline void decode_q6_k_avx2(const void *src, float *restrict y, int64_t nb)
 {
@@ -364,6 +393,34 @@ M40I_TARGET_AVX2 static inline void decode_q6_k_avx2(const void *src, float *res
 			_mm256_storeu_ps(y + 8, M40I_SCALE(m40i_i8x8_ps(q + 16 * s + 8)));
 		}
 	}
+}
+
+/* Q4_K dot, AVX-512: as the AVX2 one, 16 elements a vector. */
+M40I_TARGET_AVX512 static float q4_k_dot_fused512(const void *row, const float *x, int64_t n)
+{
+	const struct block_q4_k *b = row;
+	__m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+
+	for (int64_t i = 0; i < n / QK_K; i++) {
+		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
+		uint8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[8], mn[8];
+
+		M40I_PREFETCH(b + i, sizeof *b);
+		q4_k_unpack(b + i, q);
+		k4_scales(b[i].scales, d, dmin, sc, mn);
+		for (int s = 0; s < 8; s += 2, x += 64) {
+			__m512 d0 = _mm512_set1_ps(sc[s]), m0 = _mm512_set1_ps(mn[s]);
+			__m512 d1 = _mm512_set1_ps(sc[s + 1]), m1 = _mm512_set1_ps(mn[s + 1]);
+			const uint8_t *qs = q + 32 * s;
+
+			acc0 = _mm512_fmadd_ps(_mm512_fmsub_ps(m40i_u8x16_ps512(qs), d0, m0), _mm512_loadu_ps(x), acc0);
+			acc1 = _mm512_fmadd_ps(_mm512_fmsub_ps(m40i_u8x16_ps512(qs + 16), d0, m0), _mm512_loadu_ps(x + 16), acc1);
+			acc2 = _mm512_fmadd_ps(_mm512_fmsub_ps(m40i_u8x16_ps512(qs + 32), d1, m1), _mm512_loadu_ps(x + 32), acc2);
+			acc3 = _mm512_fmadd_ps(_mm512_fmsub_ps(m40i_u8x16_ps512(qs + 48), d1, m1), _mm512_loadu_ps(x + 48), acc3);
+		}
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
 /* Q5_K, AVX2: Q4_K's bytes with the fifth bits added as 16 where qh has them. */
@@ -524,6 +581,6 @@ M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, in
 #endif
 K_FORMAT(q2_k, Q2_K, M40I_KERNELS_FUSED, decode_q2_k)
 K_FORMAT(q3_k, Q3_K, M40I_KERNELS_FUSED, decode_q3_k)
-K_FORMAT(q4_k, Q4_K, M40I_KERNELS_FUSED, decode_q4_k_avx2)
+K_FORMAT(q4_k, Q4_K, M40I_KERNELS_FUSED512, decode_q4_k_avx2)
 K_FORMAT(q5_k, Q5_K, M40I_KERNELS_FUSED, decode_q5_k_avx2)
-K_FORMAT(q6_k, Q6_K, M40I_KERNELS_FUSED, decode_q6_k_avx2)
+K_FORMAT(q6_k, Q6_K, M40I_KERNELS_FUSED512, decode_q6_k_avx2)

@@ -34,8 +34,12 @@ int m40i_kernels_best(void)
 #ifndef __clang__
 	    && __builtin_cpu_supports("f16c")
 #endif
-	   )
+	   ) {
+		if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+		    __builtin_cpu_supports("avx512vl"))
+			return M40I_KERNELS_AVX512;
 		return M40I_KERNELS_AVX2;
+	}
 #endif
 	return M40I_KERNELS_BASE;
 }

@@ -42,8 +42,10 @@ void m40i_vec_dot_multi(int type, const void *row, const float *x, int64_t n,
 void m40i_vec_dot_tile(int type, const void *rows, size_t row_bytes, int nrows,
 		       const float *x, int64_t n, int nx, float *y, size_t y_stride);
 
-/* Kernel sets: the baseline one and, where the CPU has them, AVX2+FMA. */
-enum { M40I_KERNELS_BASE, M40I_KERNELS_AVX2, M40I_KERNELS_COUNT };
+/* Kernel sets: the baseline one and, where the CPU has them, AVX2+FMA and
+ * AVX-512 (the AVX2 set with AVX-512 one-row dots for the formats of
+ * common models). */
+enum { M40I_KERNELS_BASE, M40I_KERNELS_AVX2, M40I_KERNELS_AVX512, M40I_KERNELS_COUNT };
 
 typedef float (*m40i_dot_fn)(const void *row, const float *x, int64_t n);
 typedef void (*m40i_dot_multi_fn)(const void *row, const float *x, int64_t n,
@@ -384,6 +386,7 @@ M40I_INLINE void m40i_dot_tile_blocks(m40i_decode_fn decode, m40i_dot_multi_fn m
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(M40_NO_AVX2)
 #define M40I_HAVE_AVX2 1
 #define M40I_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define M40I_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
 #endif
 
 #ifdef M40I_HAVE_AVX2
@@ -404,6 +407,17 @@ M40I_TARGET_AVX2 static inline __m256 m40i_u8x8_ps(const uint8_t *p)
 M40I_TARGET_AVX2 static inline __m256 m40i_i8x8_ps(const int8_t *p)
 {
 	return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+}
+
+/* Sixteen bytes at p as floats, for the AVX-512 dots. */
+M40I_TARGET_AVX512 static inline __m512 m40i_u8x16_ps512(const uint8_t *p)
+{
+	return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p)));
+}
+
+M40I_TARGET_AVX512 static inline __m512 m40i_i8x16_ps512(const int8_t *p)
+{
+	return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p)));
 }
 
 /* Ask for the block M40I_PREFETCH_AHEAD bytes past p (of size bytes) now:
@@ -474,11 +488,18 @@ M40I_TARGET_AVX2 static inline float m40i_hsum_avx2(__m256 a, __m256 b, __m256 c
 	M40I_FORMAT_KERNELS_1(name, avx2, M40I_TARGET_AVX2, decode_avx2, bs, bb)
 #define M40I_KERNELS(name) \
 	{ { name##_dot_base, name##_dot_multi_base, name##_dot_tile_base }, \
+	  { name##_dot_avx2, name##_dot_multi_avx2, name##_dot_tile_avx2 }, \
 	  { name##_dot_avx2, name##_dot_multi_avx2, name##_dot_tile_avx2 } }
 /* The same with a hand-written AVX2 dot, name_dot_fused. */
 #define M40I_KERNELS_FUSED(name) \
 	{ { name##_dot_base, name##_dot_multi_base, name##_dot_tile_base }, \
+	  { name##_dot_fused, name##_dot_multi_avx2, name##_dot_tile_avx2 }, \
 	  { name##_dot_fused, name##_dot_multi_avx2, name##_dot_tile_avx2 } }
+/* ... and an AVX-512 one, name_dot_fused512. */
+#define M40I_KERNELS_FUSED512(name) \
+	{ { name##_dot_base, name##_dot_multi_base, name##_dot_tile_base }, \
+	  { name##_dot_fused, name##_dot_multi_avx2, name##_dot_tile_avx2 }, \
+	  { name##_dot_fused512, name##_dot_multi_avx2, name##_dot_tile_avx2 } }
 #else
 #define M40I_FORMAT_KERNELS(name, decode, bs, bb) \
 	M40I_FORMAT_KERNELS_1(name, base, , decode, bs, bb)
@@ -486,8 +507,10 @@ M40I_TARGET_AVX2 static inline float m40i_hsum_avx2(__m256 a, __m256 b, __m256 c
 	M40I_FORMAT_KERNELS_1(name, base, , decode, bs, bb)
 #define M40I_KERNELS(name) \
 	{ { name##_dot_base, name##_dot_multi_base, name##_dot_tile_base }, \
+	  { name##_dot_base, name##_dot_multi_base, name##_dot_tile_base }, \
 	  { name##_dot_base, name##_dot_multi_base, name##_dot_tile_base } }
 #define M40I_KERNELS_FUSED(name) M40I_KERNELS(name)
+#define M40I_KERNELS_FUSED512(name) M40I_KERNELS(name)
 #endif
 
 #endif
