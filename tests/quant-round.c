@@ -283,6 +283,37 @@ out:
 	free(q);
 }
 
+/* Q4_K and Q6_K (ggml's fits, checked byte for byte against llama.cpp in
+ * quant-oracle.sh): relative RMS error on Gaussian-like data. */
+static void test_kquantizer(int type, const char *name, double max_rel)
+{
+	enum { N = 256 * 64 };
+	float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+	unsigned char *q = malloc(m40_type_row_bytes(type, N));
+	double se = 0, sx = 0;
+
+	for (int i = 0; i < N; i++) {
+		float s = 0;
+		for (int k = 0; k < 4; k++) /* roughly Gaussian */
+			s += (float)next() / 4294967296.0f - 0.5f;
+		x[i] = s * (float)ldexp(1.0, i / 256 % 8 - 4);
+	}
+	if (m40_quantize_row(type, x, q, N) != M40_OK || m40_dequantize_row(type, q, y, N) != M40_OK) {
+		FAIL("%s: quantize or dequantize refused\n", name);
+	} else {
+		for (int i = 0; i < N; i++) {
+			se += ((double)y[i] - x[i]) * ((double)y[i] - x[i]);
+			sx += (double)x[i] * x[i];
+		}
+		if (!(sqrt(se / sx) < max_rel))
+			FAIL("%s: relative RMS error %.4f, expected below %.4f\n", name, sqrt(se / sx), max_rel);
+		printf("%s: relative RMS error %.4f (bound %.3f)\n", name, sqrt(se / sx), max_rel);
+	}
+	free(x);
+	free(y);
+	free(q);
+}
+
 int main(void)
 {
 	test_fp16();
@@ -292,6 +323,8 @@ int main(void)
 	test_quantizer(M40_TYPE_Q4_1, "q4_1");
 	test_quantizer(M40_TYPE_Q5_0, "q5_0");
 	test_quantizer(M40_TYPE_Q5_1, "q5_1");
+	test_kquantizer(M40_TYPE_Q4_K, "q4_K", 0.12);
+	test_kquantizer(M40_TYPE_Q6_K, "q6_K", 0.03);
 	printf("%d failures\n", failures);
 	return failures ? 1 : 0;
 }

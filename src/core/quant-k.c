@@ -5,6 +5,7 @@
  */
 #include "m40-int.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "quant.h"
@@ -206,6 +207,248 @@ M40I_INLINE void decode_q6_k(const void *src, float *restrict y, int64_t nb)
 				}
 			}
 		}
+	}
+}
+
+/* ---- ggml's reference quantizers for Q4_K and Q6_K (no importance matrix) ---- */
+
+/* Round to nearest, ties to even, as ggml does (|f| < 2^22). */
+static int nearest_int(float f)
+{
+	float v = f + 12582912.f; /* 1.5 * 2^23 */
+	int32_t i;
+
+	memcpy(&i, &v, sizeof i);
+	return (i & 0x007fffff) - 0x00400000;
+}
+
+static int clampi(int v, int lo, int hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * Q4_K's sub-block fit (ggml make_qkx2_quants): levels L in 0..nmax with
+ * x ~ scale * L - the_min, weighted least squares over nstep+1 trial
+ * scales around nmax / (max - min).
+ */
+M40I_EXACT static float make_qkx2_quants(int n, int nmax, const float *x, const float *weights,
+					 uint8_t *L, float *the_min, uint8_t *Laux,
+					 float rmin, float rdelta, int nstep)
+{
+	M40I_EXACT_BODY
+	float min = x[0], max = x[0], sum_w = weights[0], sum_x = sum_w * x[0];
+	float iscale, scale, best_error = 0;
+
+	for (int i = 1; i < n; i++) {
+		if (x[i] < min)
+			min = x[i];
+		if (x[i] > max)
+			max = x[i];
+		sum_w += weights[i];
+		sum_x += weights[i] * x[i];
+	}
+	if (min > 0)
+		min = 0;
+	if (max == min) {
+		memset(L, 0, (size_t)n);
+		*the_min = -min;
+		return 0.f;
+	}
+	iscale = nmax / (max - min);
+	scale = 1 / iscale;
+	for (int i = 0; i < n; i++) {
+		int l = nearest_int(iscale * (x[i] - min));
+		float diff;
+		L[i] = (uint8_t)clampi(l, 0, nmax);
+		diff = scale * L[i] + min - x[i];
+		best_error += weights[i] * (diff * diff);
+	}
+	for (int is = 0; is <= nstep; is++) {
+		float sum_l = 0, sum_l2 = 0, sum_xl = 0, D;
+
+		iscale = (rmin + rdelta * is + nmax) / (max - min);
+		for (int i = 0; i < n; i++) {
+			int l = clampi(nearest_int(iscale * (x[i] - min)), 0, nmax);
+			float w = weights[i];
+			Laux[i] = (uint8_t)l;
+			sum_l += w * l;
+			sum_l2 += w * l * l;
+			sum_xl += w * l * x[i];
+		}
+		D = sum_w * sum_l2 - sum_l * sum_l;
+		if (D > 0) {
+			float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
+			float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
+			float cur_error = 0;
+
+			if (this_min > 0) {
+				this_min = 0;
+				this_scale = sum_xl / sum_l2;
+			}
+			for (int i = 0; i < n; i++) {
+				float diff = this_scale * Laux[i] + this_min - x[i];
+				cur_error += weights[i] * (diff * diff);
+			}
+			if (cur_error < best_error) {
+				memcpy(L, Laux, (size_t)n);
+				best_error = cur_error;
+				scale = this_scale;
+				min = this_min;
+			}
+		}
+	}
+	*the_min = -min;
+	return scale;
+}
+
+M40I_EXACT static void quantize_q4_k(const float *x, void *dst, int64_t nb)
+{
+	M40I_EXACT_BODY
+	struct block_q4_k *b = dst;
+
+	for (int64_t i = 0; i < nb; i++, x += QK_K) {
+		uint8_t L[QK_K], Laux[32];
+		float weights[32], mins[8], scales[8], max_scale = 0, max_min = 0, inv_scale, inv_min;
+		float d, dmin;
+
+		for (int j = 0; j < 8; j++) {
+			float sum_x2 = 0, av_x;
+			for (int l = 0; l < 32; l++)
+				sum_x2 += x[32 * j + l] * x[32 * j + l];
+			av_x = sqrtf(sum_x2 / 32);
+			for (int l = 0; l < 32; l++)
+				weights[l] = av_x + fabsf(x[32 * j + l]);
+			scales[j] = make_qkx2_quants(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j],
+						     Laux, -1.f, 0.1f, 20);
+			if (scales[j] > max_scale)
+				max_scale = scales[j];
+			if (mins[j] > max_min)
+				max_min = mins[j];
+		}
+		inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
+		inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+		for (int j = 0; j < 8; j++) {
+			uint8_t ls = (uint8_t)clampi(nearest_int(inv_scale * scales[j]), 0, 63);
+			uint8_t lm = (uint8_t)clampi(nearest_int(inv_min * mins[j]), 0, 63);
+			if (j < 4) {
+				b[i].scales[j] = ls;
+				b[i].scales[j + 4] = lm;
+			} else {
+				b[i].scales[j + 4] = (uint8_t)((ls & 0xF) | ((lm & 0xF) << 4));
+				b[i].scales[j - 4] |= (uint8_t)((ls >> 4) << 6);
+				b[i].scales[j] |= (uint8_t)((lm >> 4) << 6);
+			}
+		}
+		b[i].d = m40_fp32_to_fp16(max_scale / 63.f);
+		b[i].dmin = m40_fp32_to_fp16(max_min / 63.f);
+		d = m40_fp16_to_fp32(b[i].d);
+		dmin = m40_fp16_to_fp32(b[i].dmin);
+		for (int j = 0; j < 8; j++) {
+			uint8_t sc, m;
+			float dl, dm;
+			scale_min_k4(j, b[i].scales, &sc, &m);
+			dl = d * sc;
+			if (!dl)
+				continue;
+			dm = dmin * m;
+			for (int ii = 0; ii < 32; ii++)
+				L[32 * j + ii] = (uint8_t)clampi(nearest_int((x[32 * j + ii] + dm) / dl), 0, 15);
+		}
+		for (int j = 0; j < QK_K; j += 64)
+			for (int l = 0; l < 32; l++)
+				b[i].qs[j / 2 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+	}
+}
+
+/* Q6_K's sub-block fit (ggml make_qx_quants, rmse_type 1, no weights):
+ * signed levels in -nmax..nmax-1, L = level + nmax. */
+M40I_EXACT static float make_qx_quants(int n, int nmax, const float *x, uint8_t *L)
+{
+	M40I_EXACT_BODY
+	float max = 0, amax = 0, iscale, sumlx = 0, suml2 = 0, scale, best;
+
+	for (int i = 0; i < n; i++)
+		if (fabsf(x[i]) > amax) {
+			amax = fabsf(x[i]);
+			max = x[i];
+		}
+	if (amax < 1e-15f) { /* GROUP_MAX_EPS */
+		memset(L, 0, (size_t)n);
+		return 0.f;
+	}
+	iscale = -nmax / max;
+	for (int i = 0; i < n; i++) {
+		int l = clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+		float w = x[i] * x[i];
+		L[i] = (uint8_t)(l + nmax);
+		sumlx += w * x[i] * l;
+		suml2 += w * l * l;
+	}
+	scale = suml2 ? sumlx / suml2 : 0.0f;
+	best = scale * sumlx;
+	for (int is = -9; is <= 9; is++) {
+		if (is == 0)
+			continue;
+		iscale = -(nmax + 0.1f * is) / max;
+		sumlx = suml2 = 0;
+		for (int i = 0; i < n; i++) {
+			int l = clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+			float w = x[i] * x[i];
+			sumlx += w * x[i] * l;
+			suml2 += w * l * l;
+		}
+		if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+			for (int i = 0; i < n; i++)
+				L[i] = (uint8_t)(nmax + clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1));
+			scale = sumlx / suml2;
+			best = scale * sumlx;
+		}
+	}
+	return scale;
+}
+
+M40I_EXACT static void quantize_q6_k(const float *x, void *dst, int64_t nb)
+{
+	M40I_EXACT_BODY
+	struct block_q6_k *b = dst;
+
+	for (int64_t i = 0; i < nb; i++, x += QK_K) {
+		uint8_t L[QK_K];
+		float scales[16], max_scale = 0, max_abs_scale = 0, iscale;
+
+		for (int ib = 0; ib < 16; ib++) {
+			scales[ib] = make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib);
+			if (fabsf(scales[ib]) > max_abs_scale) {
+				max_abs_scale = fabsf(scales[ib]);
+				max_scale = scales[ib];
+			}
+		}
+		if (max_abs_scale < 1e-15f) {
+			memset(&b[i], 0, sizeof b[i]);
+			continue;
+		}
+		iscale = -128.f / max_scale;
+		b[i].d = m40_fp32_to_fp16(1 / iscale);
+		for (int ib = 0; ib < 16; ib++) {
+			int v = nearest_int(iscale * scales[ib]);
+			b[i].scales[ib] = (int8_t)(v < 127 ? v : 127);
+		}
+		for (int j = 0; j < 16; j++) {
+			float d = m40_fp16_to_fp32(b[i].d) * b[i].scales[j];
+			if (!d)
+				continue;
+			for (int ii = 0; ii < 16; ii++)
+				L[16 * j + ii] = (uint8_t)(clampi(nearest_int(x[16 * j + ii] / d), -32, 31) + 32);
+		}
+		for (int j = 0; j < QK_K; j += 128)
+			for (int l = 0; l < 32; l++) {
+				const uint8_t *q = L + j + l;
+				b[i].ql[j / 2 + l] = (uint8_t)((q[0] & 15) | (q[64] & 15) << 4);
+				b[i].ql[j / 2 + l + 32] = (uint8_t)((q[32] & 15) | (q[96] & 15) << 4);
+				b[i].qh[j / 4 + l] = (uint8_t)((q[0] >> 4) | (q[32] >> 4) << 2 |
+							       (q[64] >> 4) << 4 | (q[96] >> 4) << 6);
+			}
 	}
 }
 
@@ -559,7 +802,7 @@ M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, in
 }
 #endif
 
-#define K_FORMAT(name, TYPE, KERNELS, DECODE_AVX2) \
+#define K_FORMAT(name, TYPE, KERNELS, DECODE_AVX2, QUANTIZE) \
 	M40I_EXACT static void dequantize_##name(const void *src, float *y, int64_t nb) \
 	{ \
 		M40I_EXACT_BODY \
@@ -571,7 +814,7 @@ M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, in
 		.block_size = QK_K, \
 		.block_bytes = sizeof(struct block_##name), \
 		.dequantize = dequantize_##name, \
-		.quantize = NULL, \
+		.quantize = QUANTIZE, \
 		.kernels = KERNELS(name), \
 	};
 #ifndef M40I_HAVE_AVX2
@@ -579,8 +822,8 @@ M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, in
 #define decode_q5_k_avx2 decode_q5_k
 #define decode_q6_k_avx2 decode_q6_k
 #endif
-K_FORMAT(q2_k, Q2_K, M40I_KERNELS_FUSED, decode_q2_k)
-K_FORMAT(q3_k, Q3_K, M40I_KERNELS_FUSED, decode_q3_k)
-K_FORMAT(q4_k, Q4_K, M40I_KERNELS_FUSED512, decode_q4_k_avx2)
-K_FORMAT(q5_k, Q5_K, M40I_KERNELS_FUSED, decode_q5_k_avx2)
-K_FORMAT(q6_k, Q6_K, M40I_KERNELS_FUSED512, decode_q6_k_avx2)
+K_FORMAT(q2_k, Q2_K, M40I_KERNELS_FUSED, decode_q2_k, NULL)
+K_FORMAT(q3_k, Q3_K, M40I_KERNELS_FUSED, decode_q3_k, NULL)
+K_FORMAT(q4_k, Q4_K, M40I_KERNELS_FUSED512, decode_q4_k_avx2, quantize_q4_k)
+K_FORMAT(q5_k, Q5_K, M40I_KERNELS_FUSED, decode_q5_k_avx2, NULL)
+K_FORMAT(q6_k, Q6_K, M40I_KERNELS_FUSED512, decode_q6_k_avx2, quantize_q6_k)
