@@ -228,7 +228,7 @@ int main(void)
 		if (m40_dequantize_row(M40_TYPE_Q4_0, q, w, 31) != M40_E_INVALID ||
 		    m40_dequantize_row(M40_TYPE_Q8_1, q, w, 32) != M40_E_UNSUPPORTED ||
 		    m40_dequantize_row(M40_TYPE_COUNT + 5, q, w, 32) != M40_E_UNSUPPORTED ||
-		    m40_quantize_row(M40_TYPE_Q5_K, x, q, 256) != M40_E_UNSUPPORTED ||
+		    m40_quantize_row(M40_TYPE_Q3_K, x, q, 256) != M40_E_UNSUPPORTED ||
 		    m40_quantize_row(M40_TYPE_Q8_0, x, q, 33) != M40_E_INVALID ||
 		    m40i_vec_dot(M40_TYPE_Q8_1, q, x, 32) != 0 || m40i_vec_dot(M40_TYPE_Q4_0, q, x, 31) != 0) {
 			printf("FAIL refusal of a bad type or length\n");

@@ -8,8 +8,8 @@ usage: quant-oracle.py HELPER GGUF...
    gguf.quants.dequantize; the floats must be bit for bit equal.
 2. m40_quantize_row of random rows and of the F16 tensors' values must give
    the bytes gguf.quants.quantize gives (ggml's reference quantizers).
-3. m40_quantize_row of the F16 model's tensors to Q4_K and Q6_K must give
-   the very blocks llama-quantize wrote into the Q4_K_M and Q6_K models
+3. m40_quantize_row of the F16 model's tensors to Q4_K, Q5_K and Q6_K must
+   give the very blocks llama-quantize wrote into the Q4_K_M, Q5_K_M, Q6_K models
    (made from the same F16 weights; the gguf package has no K quantizers).
 Exit 0 when all agree, 1 on a difference.
 """
@@ -75,7 +75,7 @@ def check_quantize(helper, rows, what):
     return bad
 
 
-K_SIZES = {T.Q4_K: 144, T.Q6_K: 210}
+K_SIZES = {T.Q4_K: 144, T.Q5_K: 176, T.Q6_K: 210}
 
 
 def check_kquants(helper, f16_path, paths):
@@ -97,7 +97,7 @@ def check_kquants(helper, f16_path, paths):
                 print(f"FAIL {path}: {t.name} ({t.tensor_type.name}): quantized F16 differs from llama.cpp's "
                       f"at byte {i} (block {i // K_SIZES[t.tensor_type]})")
                 bad += 1
-    print(f"quantize the F16 model to Q4_K/Q6_K: {blocks} blocks {'differ' if bad else 'byte-exact with llama.cpp'}")
+    print(f"quantize the F16 model to Q4_K/Q5_K/Q6_K: {blocks} blocks {'differ' if bad else 'byte-exact with llama.cpp'}")
     return bad
 
 
@@ -120,7 +120,7 @@ def main():
     if f16_rows:
         bad += check_quantize(helper, f16_rows, "the F16 model's tensors")
     f16 = [p for p in paths if p.endswith("st-llama-f16.gguf")]
-    kq = [p for p in paths if p.endswith(("st-llama-q4_k_m.gguf", "st-llama-q6_k.gguf"))]
+    kq = [p for p in paths if p.endswith(("st-llama-q4_k_m.gguf", "st-llama-q5_k_m.gguf", "st-llama-q6_k.gguf"))]
     if f16 and kq:
         bad += check_kquants(helper, f16[0], kq)
     return 1 if bad else 0

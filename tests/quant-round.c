@@ -283,7 +283,7 @@ out:
 	free(q);
 }
 
-/* Q4_K and Q6_K (ggml's fits, checked byte for byte against llama.cpp in
+/* Q4_K, Q5_K and Q6_K (ggml's fits, checked byte for byte against llama.cpp in
  * quant-oracle.sh): relative RMS error on Gaussian-like data. */
 static void test_kquantizer(int type, const char *name, double max_rel)
 {
@@ -324,6 +324,7 @@ int main(void)
 	test_quantizer(M40_TYPE_Q5_0, "q5_0");
 	test_quantizer(M40_TYPE_Q5_1, "q5_1");
 	test_kquantizer(M40_TYPE_Q4_K, "q4_K", 0.12);
+	test_kquantizer(M40_TYPE_Q5_K, "q5_K", 0.06);
 	test_kquantizer(M40_TYPE_Q6_K, "q6_K", 0.03);
 	printf("%d failures\n", failures);
 	return failures ? 1 : 0;

@@ -210,7 +210,7 @@ M40I_INLINE void decode_q6_k(const void *src, float *restrict y, int64_t nb)
 	}
 }
 
-/* ---- ggml's reference quantizers for Q4_K and Q6_K (no importance matrix) ---- */
+/* ---- ggml's reference quantizers for Q4_K, Q5_K, Q6_K (no importance matrix) ---- */
 
 /* Round to nearest, ties to even, as ggml does (|f| < 2^22). */
 static int nearest_int(float f)
@@ -302,62 +302,94 @@ M40I_EXACT static float make_qkx2_quants(int n, int nmax, const float *x, const 
 	return scale;
 }
 
-M40I_EXACT static void quantize_q4_k(const float *x, void *dst, int64_t nb)
+/*
+ * Q4_K and Q5_K (ggml quantize_row_q4_K_ref / _q5_K_ref): fit each sub-block
+ * of 32 with levels 0..nmax, store the fits' scales and mins as 6-bit
+ * multiples of d and dmin, then requantize with the stored values.  L gets
+ * the levels, for the caller to pack.
+ */
+M40I_EXACT static void quantize_k4(const float *x, int nmax, float rmin, int nstep, uint16_t *d_out,
+				   uint16_t *dmin_out, uint8_t scales_out[12], uint8_t L[QK_K])
 {
 	M40I_EXACT_BODY
+	uint8_t Laux[32];
+	float weights[32], mins[8], scales[8], max_scale = 0, max_min = 0, inv_scale, inv_min;
+	float d, dmin;
+
+	for (int j = 0; j < 8; j++) {
+		float sum_x2 = 0, av_x;
+		for (int l = 0; l < 32; l++)
+			sum_x2 += x[32 * j + l] * x[32 * j + l];
+		av_x = sqrtf(sum_x2 / 32);
+		for (int l = 0; l < 32; l++)
+			weights[l] = av_x + fabsf(x[32 * j + l]);
+		scales[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j],
+					     Laux, rmin, 0.1f, nstep);
+		if (scales[j] > max_scale)
+			max_scale = scales[j];
+		if (mins[j] > max_min)
+			max_min = mins[j];
+	}
+	inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
+	inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+	for (int j = 0; j < 8; j++) {
+		uint8_t ls = (uint8_t)clampi(nearest_int(inv_scale * scales[j]), 0, 63);
+		uint8_t lm = (uint8_t)clampi(nearest_int(inv_min * mins[j]), 0, 63);
+		if (j < 4) {
+			scales_out[j] = ls;
+			scales_out[j + 4] = lm;
+		} else {
+			scales_out[j + 4] = (uint8_t)((ls & 0xF) | ((lm & 0xF) << 4));
+			scales_out[j - 4] |= (uint8_t)((ls >> 4) << 6);
+			scales_out[j] |= (uint8_t)((lm >> 4) << 6);
+		}
+	}
+	*d_out = m40_fp32_to_fp16(max_scale / 63.f);
+	*dmin_out = m40_fp32_to_fp16(max_min / 63.f);
+	d = m40_fp16_to_fp32(*d_out);
+	dmin = m40_fp16_to_fp32(*dmin_out);
+	for (int j = 0; j < 8; j++) {
+		uint8_t sc, m;
+		float dl, dm;
+		scale_min_k4(j, scales_out, &sc, &m);
+		dl = d * sc;
+		if (!dl)
+			continue;
+		dm = dmin * m;
+		for (int ii = 0; ii < 32; ii++)
+			L[32 * j + ii] = (uint8_t)clampi(nearest_int((x[32 * j + ii] + dm) / dl), 0, nmax);
+	}
+}
+
+static void quantize_q4_k(const float *x, void *dst, int64_t nb)
+{
 	struct block_q4_k *b = dst;
 
 	for (int64_t i = 0; i < nb; i++, x += QK_K) {
-		uint8_t L[QK_K], Laux[32];
-		float weights[32], mins[8], scales[8], max_scale = 0, max_min = 0, inv_scale, inv_min;
-		float d, dmin;
+		uint8_t L[QK_K];
 
-		for (int j = 0; j < 8; j++) {
-			float sum_x2 = 0, av_x;
-			for (int l = 0; l < 32; l++)
-				sum_x2 += x[32 * j + l] * x[32 * j + l];
-			av_x = sqrtf(sum_x2 / 32);
-			for (int l = 0; l < 32; l++)
-				weights[l] = av_x + fabsf(x[32 * j + l]);
-			scales[j] = make_qkx2_quants(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j],
-						     Laux, -1.f, 0.1f, 20);
-			if (scales[j] > max_scale)
-				max_scale = scales[j];
-			if (mins[j] > max_min)
-				max_min = mins[j];
-		}
-		inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
-		inv_min = max_min > 0 ? 63.f / max_min : 0.f;
-		for (int j = 0; j < 8; j++) {
-			uint8_t ls = (uint8_t)clampi(nearest_int(inv_scale * scales[j]), 0, 63);
-			uint8_t lm = (uint8_t)clampi(nearest_int(inv_min * mins[j]), 0, 63);
-			if (j < 4) {
-				b[i].scales[j] = ls;
-				b[i].scales[j + 4] = lm;
-			} else {
-				b[i].scales[j + 4] = (uint8_t)((ls & 0xF) | ((lm & 0xF) << 4));
-				b[i].scales[j - 4] |= (uint8_t)((ls >> 4) << 6);
-				b[i].scales[j] |= (uint8_t)((lm >> 4) << 6);
-			}
-		}
-		b[i].d = m40_fp32_to_fp16(max_scale / 63.f);
-		b[i].dmin = m40_fp32_to_fp16(max_min / 63.f);
-		d = m40_fp16_to_fp32(b[i].d);
-		dmin = m40_fp16_to_fp32(b[i].dmin);
-		for (int j = 0; j < 8; j++) {
-			uint8_t sc, m;
-			float dl, dm;
-			scale_min_k4(j, b[i].scales, &sc, &m);
-			dl = d * sc;
-			if (!dl)
-				continue;
-			dm = dmin * m;
-			for (int ii = 0; ii < 32; ii++)
-				L[32 * j + ii] = (uint8_t)clampi(nearest_int((x[32 * j + ii] + dm) / dl), 0, 15);
-		}
+		quantize_k4(x, 15, -1.f, 20, &b[i].d, &b[i].dmin, b[i].scales, L);
 		for (int j = 0; j < QK_K; j += 64)
 			for (int l = 0; l < 32; l++)
 				b[i].qs[j / 2 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+	}
+}
+
+static void quantize_q5_k(const float *x, void *dst, int64_t nb)
+{
+	struct block_q5_k *b = dst;
+
+	for (int64_t i = 0; i < nb; i++, x += QK_K) {
+		uint8_t L[QK_K];
+
+		quantize_k4(x, 31, -0.5f, 15, &b[i].d, &b[i].dmin, b[i].scales, L);
+		memset(b[i].qh, 0, sizeof b[i].qh);
+		for (int j = 0; j < QK_K; j += 64)
+			for (int l = 0; l < 32; l++) {
+				int l1 = L[j + l], l2 = L[j + l + 32];
+				b[i].qh[l] |= (uint8_t)((l1 >> 4) << (j / 32) | (l2 >> 4) << (j / 32 + 1));
+				b[i].qs[j / 2 + l] = (uint8_t)((l1 & 15) | (l2 & 15) << 4);
+			}
 	}
 }
 
@@ -825,5 +857,5 @@ M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, in
 K_FORMAT(q2_k, Q2_K, M40I_KERNELS_FUSED, decode_q2_k, NULL)
 K_FORMAT(q3_k, Q3_K, M40I_KERNELS_FUSED, decode_q3_k, NULL)
 K_FORMAT(q4_k, Q4_K, M40I_KERNELS_FUSED512, decode_q4_k_avx2, quantize_q4_k)
-K_FORMAT(q5_k, Q5_K, M40I_KERNELS_FUSED, decode_q5_k_avx2, NULL)
+K_FORMAT(q5_k, Q5_K, M40I_KERNELS_FUSED, decode_q5_k_avx2, quantize_q5_k)
 K_FORMAT(q6_k, Q6_K, M40I_KERNELS_FUSED512, decode_q6_k_avx2, quantize_q6_k)
