@@ -4,7 +4,7 @@
  * Plain C and a pool of threads: each op runs at once in the caller's
  * memory (allocations are ordinary heap blocks, upload and download are
  * memcpy).  Matrix products share their output rows among the threads,
- * attention its (token, head) pairs; the small element-wise ops run on the
+ * attention its (token, KV head) pairs; the small element-wise ops run on the
  * calling thread.  Activations are FP32 throughout; the KV cache is
  * F16 as backend-ops.h lays it out.
  */
@@ -415,45 +415,110 @@ struct attention_job {
 	int n;
 	float scale;
 	float *out;
-	atomic_long next;       /* next (token, head) pair, token-major */
+	atomic_long next;       /* next (token, KV head) pair, token-major */
 };
 
-/* One head of one token: scores against positions 0..pos, softmax (minus
- * the maximum, summed in double), weighted sum of the values. */
-static void
-attend(const struct attention_job *j, int i, int h, float *score)
+/*
+ * Dot product and y += a x over head_dim floats, in 8-wide vectors (GCC
+ * and Clang vector extensions) with two accumulators; attention runs them
+ * for every cached position.  On x86-64 GCC also builds attend() for AVX2
+ * and picks it at run time.
+ */
+typedef float v8f __attribute__((vector_size(32)));
+
+static inline v8f
+load8(const float *p)
+{
+	v8f v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline float
+dot(const float *a, const float *b, int n)
+{
+	v8f s0 = { 0 }, s1 = { 0 };
+	float s = 0;
+	int i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		s0 += load8(a + i) * load8(b + i);
+		s1 += load8(a + i + 8) * load8(b + i + 8);
+	}
+	s0 += s1;
+	for (int k = 0; k < 8; k++)
+		s += s0[k];
+	for (; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+static inline void
+axpy(float *y, float a, const float *x, int n)
+{
+	int i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		v8f v = load8(y + i) + a * load8(x + i);
+		memcpy(y + i, &v, sizeof v);
+	}
+	for (; i < n; i++)
+		y[i] += a * x[i];
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define ATTEND_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ATTEND_CLONES
+#endif
+
+/*
+ * One token against one KV head, for the group of query heads that share
+ * it (GQA): each cached K and V row is converted from F16 once for the
+ * whole group.  Per head: scores against positions 0..pos, softmax (minus
+ * the maximum, summed in double), weighted sum of the values.  The
+ * scratch holds group * n_ctx scores and a converted row.
+ */
+ATTEND_CLONES static void
+attend(const struct attention_job *j, int i, int kvh, float *scratch)
 {
 	const m40_kv_layout *kv = j->kv;
 	const float *f16 = j->be->f16;
-	int hd = kv->head_dim, t, d, last = j->pos[i];
-	size_t kv_dim = (size_t)kv->n_head_kv * hd;
-	int kvh = h / (kv->n_head / kv->n_head_kv);
-	size_t base = (size_t)j->seq[i] * kv->n_ctx * kv_dim + (size_t)kvh * hd;
-	const float *q = j->q + ((size_t)i * kv->n_head + h) * hd;
-	float *out = j->out + ((size_t)i * kv->n_head + h) * hd;
-	float max = -INFINITY;
-	double sum = 0;
+	const int hd = kv->head_dim, group = kv->n_head / kv->n_head_kv, last = j->pos[i];
+	const size_t kv_dim = (size_t)kv->n_head_kv * hd;
+	const size_t base = (size_t)j->seq[i] * kv->n_ctx * kv_dim + (size_t)kvh * hd;
+	const size_t first = (size_t)i * kv->n_head + (size_t)kvh * group; /* its first query head */
+	float *row = scratch + (size_t)group * kv->n_ctx;
+	int t, d, g;
 
 	for (t = 0; t <= last; t++) {
 		const uint16_t *k = j->k_cache + base + (size_t)t * kv_dim;
-		float s = 0;
 		for (d = 0; d < hd; d++)
-			s += q[d] * f16[k[d]];
-		score[t] = s * j->scale;
-		if (score[t] > max)
-			max = score[t];
+			row[d] = f16[k[d]];
+		for (g = 0; g < group; g++)
+			scratch[(size_t)g * kv->n_ctx + t] = dot(j->q + (first + g) * hd, row, hd) * j->scale;
 	}
-	for (t = 0; t <= last; t++) {
-		score[t] = expf(score[t] - max);
-		sum += score[t];
+	for (g = 0; g < group; g++) {
+		float *score = scratch + (size_t)g * kv->n_ctx, max = -INFINITY;
+		double sum = 0;
+		for (t = 0; t <= last; t++)
+			if (score[t] > max)
+				max = score[t];
+		for (t = 0; t <= last; t++) {
+			score[t] = expf(score[t] - max);
+			sum += score[t];
+		}
+		for (t = 0; t <= last; t++)
+			score[t] = (float)(score[t] / sum);
+		for (d = 0; d < hd; d++)
+			j->out[(first + g) * hd + d] = 0;
 	}
-	for (d = 0; d < hd; d++)
-		out[d] = 0;
 	for (t = 0; t <= last; t++) {
 		const uint16_t *v = j->v_cache + base + (size_t)t * kv_dim;
-		float p = (float)(score[t] / sum);
 		for (d = 0; d < hd; d++)
-			out[d] += p * f16[v[d]];
+			row[d] = f16[v[d]];
+		for (g = 0; g < group; g++)
+			axpy(j->out + (first + g) * hd, scratch[(size_t)g * kv->n_ctx + t], row, hd);
 	}
 }
 
@@ -461,12 +526,12 @@ static void
 attention_worker(void *ctx, int ti, int nt)
 {
 	struct attention_job *j = ctx;
-	float *score = j->be->scores + (size_t)ti * j->be->score_cap;
-	long w, total = (long)j->n * j->kv->n_head;
+	float *scratch = j->be->scores + (size_t)ti * j->be->score_cap;
+	long w, total = (long)j->n * j->kv->n_head_kv;
 
 	(void)nt;
 	while ((w = atomic_fetch_add(&j->next, 1)) < total)
-		attend(j, (int)(w / j->kv->n_head), (int)(w % j->kv->n_head), score);
+		attend(j, (int)(w / j->kv->n_head_kv), (int)(w % j->kv->n_head_kv), scratch);
 }
 
 static m40_status
@@ -474,7 +539,7 @@ cpu_attention(m40_backend *be, const m40_kv_layout *kv, const void *k_cache, con
 	const float *q, const int32_t *seq, const int32_t *pos, int n, float scale, float *out)
 {
 	struct attention_job j = { be, kv, k_cache, v_cache, q, seq, pos, n, scale, out, 0 };
-	size_t need = (size_t)kv->n_ctx;
+	size_t need = (size_t)(kv->n_head / kv->n_head_kv) * kv->n_ctx + kv->head_dim;
 
 	if (be->score_cap < need) {
 		float *s = realloc(be->scores, need * (size_t)m40i_pool_size(be->pool) * sizeof *s);
