@@ -216,6 +216,34 @@ static void quantize_bf16(const float *src, void *dst, int64_t n)
 	}
 }
 
+#ifdef M40I_HAVE_AVX2
+/* AVX2: a bfloat16 is the top half of a float. */
+M40I_TARGET_AVX2 static float bf16_dot_fused(const void *row, const float *x, int64_t n)
+{
+	const uint16_t *h = row;
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+	int64_t i = 0;
+	float s;
+
+#define BF8(k) _mm256_castsi256_ps(_mm256_slli_epi32( \
+		_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + i + (k)))), 16))
+	for (; i + 32 <= n; i += 32) {
+		M40I_PREFETCH(h + i, 64);
+		acc0 = _mm256_fmadd_ps(BF8(0), _mm256_loadu_ps(x + i), acc0);
+		acc1 = _mm256_fmadd_ps(BF8(8), _mm256_loadu_ps(x + i + 8), acc1);
+		acc2 = _mm256_fmadd_ps(BF8(16), _mm256_loadu_ps(x + i + 16), acc2);
+		acc3 = _mm256_fmadd_ps(BF8(24), _mm256_loadu_ps(x + i + 24), acc3);
+	}
+	for (; i + 8 <= n; i += 8)
+		acc0 = _mm256_fmadd_ps(BF8(0), _mm256_loadu_ps(x + i), acc0);
+#undef BF8
+	s = m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+	for (; i < n; i++)
+		s += m40_bf16_to_fp32(h[i]) * x[i];
+	return s;
+}
+#endif
+
 M40I_FORMAT_KERNELS(bf16, decode_bf16, 1, 2)
 
 const struct m40i_format m40i_format_bf16 = {
@@ -224,5 +252,5 @@ const struct m40i_format m40i_format_bf16 = {
 	.block_bytes = 2,
 	.dequantize = dequantize_bf16,
 	.quantize = quantize_bf16,
-	.kernels = M40I_KERNELS(bf16),
+	.kernels = M40I_KERNELS_FUSED(bf16),
 };
