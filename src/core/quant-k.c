@@ -763,34 +763,45 @@ M40I_TARGET_AVX2 static inline __m256i bit_pair(__m256i v, int j)
 	return _mm256_and_si256(_mm256_srli_epi16(v, 2 * j), _mm256_set1_epi8(3));
 }
 
-/* Q3_K, AVX2: bit pairs minus 4 where hmask lacks the bit, then
- * w = d * (sc - 32) * q per 16. */
+/* Q3_K, AVX2: the quants as signed bytes, bit pairs minus 4 where hmask
+ * lacks the bit, and the 16 scales times d as floats. */
+M40I_TARGET_AVX2 static inline void q3_k_unpack(const struct block_q3_k *b, int8_t q[QK_K], float dsc[16])
+{
+	const __m256i four = _mm256_set1_epi8(4), zero = _mm256_setzero_si256();
+	__m256i hm = _mm256_loadu_si256((const __m256i *)b->hmask);
+	float d = m40i_half_to_float(b->d);
+	int8_t sc[16];
+
+	for (int h = 0; h < 2; h++) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * h));
+		for (int j = 0; j < 4; j++) {
+			__m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + j)));
+			__m256i clear = _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), zero);
+			_mm256_store_si256((__m256i *)(q + 128 * h + 32 * j),
+					   _mm256_sub_epi8(bit_pair(v, j), _mm256_and_si256(clear, four)));
+		}
+	}
+	q3_k_scales(b->scales, sc);
+	for (int s = 0; s < 16; s++)
+		dsc[s] = d * (sc[s] - 32);
+}
+
+/* Q3_K dot, AVX2: w = d * (sc - 32) * q per 16, acc += w * x. */
 M40I_TARGET_AVX2 static float q3_k_dot_fused(const void *row, const float *x, int64_t n)
 {
 	const struct block_q3_k *b = row;
-	const __m256i four = _mm256_set1_epi8(4), zero = _mm256_setzero_si256();
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
 
 	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
-		M40I_PREFETCH(b + i, sizeof *b);
-		float d = m40i_half_to_float(b[i].d);
-		__m256i hm = _mm256_loadu_si256((const __m256i *)b[i].hmask);
-		int8_t q[QK_K] __attribute__((aligned(32))), sc[16];
+		int8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[16];
 
-		q3_k_scales(b[i].scales, sc);
-		for (int h = 0; h < 2; h++) {
-			__m256i v = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * h));
-			for (int j = 0; j < 4; j++) {
-				__m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + j)));
-				__m256i clear = _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), zero);
-				_mm256_store_si256((__m256i *)(q + 128 * h + 32 * j),
-						   _mm256_sub_epi8(bit_pair(v, j), _mm256_and_si256(clear, four)));
-			}
-		}
+		M40I_PREFETCH(b + i, sizeof *b);
+		q3_k_unpack(b + i, q, sc);
 		for (int s = 0; s < 16; s += 2) {
 			const int8_t *qs = q + 16 * s;
 			const float *xs = x + 16 * s;
-			__m256 d0 = _mm256_set1_ps(d * (sc[s] - 32)), d1 = _mm256_set1_ps(d * (sc[s + 1] - 32));
+			__m256 d0 = _mm256_broadcast_ss(sc + s), d1 = _mm256_broadcast_ss(sc + s + 1);
 
 			acc0 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs), d0), _mm256_loadu_ps(xs), acc0);
 			acc1 = _mm256_fmadd_ps(_mm256_mul_ps(m40i_i8x8_ps(qs + 8), d0), _mm256_loadu_ps(xs + 8), acc1);
@@ -801,28 +812,57 @@ M40I_TARGET_AVX2 static float q3_k_dot_fused(const void *row, const float *x, in
 	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
 }
 
-/* Q2_K, AVX2: bit pairs as bytes, then w = d*sc * q - dmin*m per 16. */
+M40I_TARGET_AVX2 static inline void decode_q3_k_avx2(const void *src, float *restrict y, int64_t nb)
+{
+	const struct block_q3_k *b = src;
+
+	for (int64_t i = 0; i < nb; i++) {
+		int8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[16];
+
+		q3_k_unpack(b + i, q, sc);
+		for (int s = 0; s < 16; s++, y += 16) {
+			__m256 vd = _mm256_broadcast_ss(sc + s);
+			_mm256_storeu_ps(y, M40I_SCALE(m40i_i8x8_ps(q + 16 * s)));
+			_mm256_storeu_ps(y + 8, M40I_SCALE(m40i_i8x8_ps(q + 16 * s + 8)));
+		}
+	}
+}
+
+/* Q2_K, AVX2: the bit pairs as bytes, scales and mins times d, dmin. */
+M40I_TARGET_AVX2 static inline void q2_k_unpack(const struct block_q2_k *b, uint8_t q[QK_K],
+						float dsc[16], float dmn[16])
+{
+	float d = m40i_half_to_float(b->d), dmin = m40i_half_to_float(b->dmin);
+
+	for (int h = 0; h < 2; h++) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * h));
+		for (int j = 0; j < 4; j++)
+			_mm256_store_si256((__m256i *)(q + 128 * h + 32 * j), bit_pair(v, j));
+	}
+	for (int s = 0; s < 16; s++) {
+		dsc[s] = d * (b->scales[s] & 15);
+		dmn[s] = dmin * (b->scales[s] >> 4);
+	}
+}
+
+/* Q2_K dot, AVX2: w = d*sc * q - dmin*m per 16, acc += w * x. */
 M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, int64_t n)
 {
 	const struct block_q2_k *b = row;
 	__m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
 
 	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
-		M40I_PREFETCH(b + i, sizeof *b);
-		float d = m40i_half_to_float(b[i].d), dmin = m40i_half_to_float(b[i].dmin);
 		uint8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[16], mn[16];
 
-		for (int h = 0; h < 2; h++) {
-			__m256i v = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * h));
-			for (int j = 0; j < 4; j++)
-				_mm256_store_si256((__m256i *)(q + 128 * h + 32 * j), bit_pair(v, j));
-		}
+		M40I_PREFETCH(b + i, sizeof *b);
+		q2_k_unpack(b + i, q, sc, mn);
 		for (int s = 0; s < 16; s += 2) {
 			const uint8_t *qs = q + 16 * s;
 			const float *xs = x + 16 * s;
-			uint8_t s0 = b[i].scales[s], s1 = b[i].scales[s + 1];
-			__m256 d0 = _mm256_set1_ps(d * (s0 & 15)), m0 = _mm256_set1_ps(dmin * (s0 >> 4));
-			__m256 d1 = _mm256_set1_ps(d * (s1 & 15)), m1 = _mm256_set1_ps(dmin * (s1 >> 4));
+			__m256 d0 = _mm256_broadcast_ss(sc + s), m0 = _mm256_broadcast_ss(mn + s);
+			__m256 d1 = _mm256_broadcast_ss(sc + s + 1), m1 = _mm256_broadcast_ss(mn + s + 1);
 
 			acc0 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs), d0, m0), _mm256_loadu_ps(xs), acc0);
 			acc1 = _mm256_fmadd_ps(_mm256_fmsub_ps(m40i_u8x8_ps(qs + 8), d0, m0), _mm256_loadu_ps(xs + 8), acc1);
@@ -831,6 +871,23 @@ M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, in
 		}
 	}
 	return m40i_hsum_avx2(acc0, acc1, acc2, acc3);
+}
+
+M40I_TARGET_AVX2 static inline void decode_q2_k_avx2(const void *src, float *restrict y, int64_t nb)
+{
+	const struct block_q2_k *b = src;
+
+	for (int64_t i = 0; i < nb; i++) {
+		uint8_t q[QK_K] __attribute__((aligned(32)));
+		float sc[16], mn[16];
+
+		q2_k_unpack(b + i, q, sc, mn);
+		for (int s = 0; s < 16; s++, y += 16) {
+			__m256 vd = _mm256_broadcast_ss(sc + s), vm = _mm256_broadcast_ss(mn + s);
+			_mm256_storeu_ps(y, M40I_SCALE_SUBMIN(m40i_u8x8_ps(q + 16 * s)));
+			_mm256_storeu_ps(y + 8, M40I_SCALE_SUBMIN(m40i_u8x8_ps(q + 16 * s + 8)));
+		}
+	}
 }
 #endif
 
@@ -850,12 +907,14 @@ M40I_TARGET_AVX2 static float q2_k_dot_fused(const void *row, const float *x, in
 		.kernels = KERNELS(name), \
 	};
 #ifndef M40I_HAVE_AVX2
+#define decode_q2_k_avx2 decode_q2_k
+#define decode_q3_k_avx2 decode_q3_k
 #define decode_q4_k_avx2 decode_q4_k
 #define decode_q5_k_avx2 decode_q5_k
 #define decode_q6_k_avx2 decode_q6_k
 #endif
-K_FORMAT(q2_k, Q2_K, M40I_KERNELS_FUSED, decode_q2_k, NULL)
-K_FORMAT(q3_k, Q3_K, M40I_KERNELS_FUSED, decode_q3_k, NULL)
+K_FORMAT(q2_k, Q2_K, M40I_KERNELS_FUSED, decode_q2_k_avx2, NULL)
+K_FORMAT(q3_k, Q3_K, M40I_KERNELS_FUSED, decode_q3_k_avx2, NULL)
 K_FORMAT(q4_k, Q4_K, M40I_KERNELS_FUSED512, decode_q4_k_avx2, quantize_q4_k)
 K_FORMAT(q5_k, Q5_K, M40I_KERNELS_FUSED, decode_q5_k_avx2, quantize_q5_k)
 K_FORMAT(q6_k, Q6_K, M40I_KERNELS_FUSED512, decode_q6_k_avx2, quantize_q6_k)
