@@ -786,6 +786,405 @@ static m40_status mv_typed(m40_backend *be, const m40_weight *w, const float *x,
 	return M40_OK;
 }
 
+/* ---- the decode kernels: contiguous x, several rows a warp, split K ----
+ *
+ * Each lane takes W consecutive-in-groups columns of one block (4 at a
+ * time, float4 loads of x) in every one of R rows; consecutive lanes take
+ * consecutive pieces of the same blocks, so a warp's x load covers a few
+ * whole 32-byte sectors instead of one sector per lane, and each x register
+ * serves R rows.  NWK warps of a thread block share the R rows and split
+ * the blocks of K between them (enough warps in flight to cover memory
+ * latency), then add their sums in shared memory.  Per row a lane decodes
+ * its W weights once into floats (the PRMT trick), then for each sequence
+ * loads its x pieces once and folds them into all R rows.  Columns of one
+ * scale form a group of W / G weights; contribution of a group:
+ * dA * sum f x + nS * sum x (nS = -offset), sum x taken from the loaded x. */
+#define Q_NWK 4
+
+/* 4 bytes from a 2-byte aligned address */
+__device__ __forceinline__ uint32_t ld32a2(const uint8_t *p)
+{
+	const unsigned short *h = (const unsigned short *)p;
+	return __byte_perm((uint32_t)__ldg(h), (uint32_t)__ldg(h + 1), 0x5410);
+}
+
+__device__ __forceinline__ uint32_t ldg32(const uint8_t *p)
+{
+	return __ldg((const unsigned int *)p);
+}
+
+__device__ __forceinline__ float ldh(const uint8_t *p)
+{
+	return m40q_h2f_u16(__ldg((const unsigned short *)p));
+}
+
+/* the 4 bytes of v (each < 128) as FB2 floats into f[0..3] */
+__device__ __forceinline__ void fb2x4(uint32_t v, float *f)
+{
+	f[0] = FB2(v, 0);
+	f[1] = FB2(v, 1);
+	f[2] = FB2(v, 2);
+	f[3] = FB2(v, 3);
+}
+
+template <int T> struct Q;
+
+/* Q4_0, Q4_1, Q5_0, Q5_1: 2 lanes a block; lane p takes the words at
+ * qs[4p + 8m] (m = 0, 1): columns 4p + 8m.. (low nibbles) and 16 + 4p + 8m..
+ * (high), so lanes 0, 1 read whole 32-byte sectors of x. */
+#define Q32_COL(p, i) (4 * (p) + 8 * ((i) & 1) + 16 * ((i) >> 1))
+template <> struct Q<M40_TYPE_Q4_0> {
+	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 2 };
+	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
+	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		float d = ldh(b);
+#pragma unroll
+		for (int m = 0; m < 2; m++) {
+			uint32_t u = ld32a2(b + 2 + 4 * p + 8 * m);
+			fb2x4(u & 0x0F0F0F0Fu, f + 4 * m);
+			fb2x4((u >> 4) & 0x0F0F0F0Fu, f + 8 + 4 * m);
+		}
+		dA[0] = d * (1.0f / 65536.0f);
+		nS[0] = -136.0f * d;
+	}
+};
+
+template <> struct Q<M40_TYPE_Q4_1> {
+	enum { QK = 32, BYTES = 20, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 4 };
+	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
+	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		uint32_t dm = ldg32(b);
+		float d = h_lo(dm), m = h_hi(dm);
+#pragma unroll
+		for (int k = 0; k < 2; k++) {
+			uint32_t u = ldg32(b + 4 + 4 * p + 8 * k);
+			fb2x4(u & 0x0F0F0F0Fu, f + 4 * k);
+			fb2x4((u >> 4) & 0x0F0F0F0Fu, f + 8 + 4 * k);
+		}
+		dA[0] = d * (1.0f / 65536.0f);
+		nS[0] = m - 128.0f * d;
+	}
+};
+
+template <> struct Q<M40_TYPE_Q5_0> {
+	enum { QK = 32, BYTES = 22, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 2 };
+	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
+	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		float d = ldh(b);
+		uint32_t qh = ld32a2(b + 2);
+#pragma unroll
+		for (int m = 0; m < 2; m++) {
+			uint32_t u = ld32a2(b + 6 + 4 * p + 8 * m);
+			int c = 4 * p + 8 * m;
+			fb2x4((u & 0x0F0F0F0Fu) | spread4((qh >> c) & 0xF), f + 4 * m);
+			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | spread4((qh >> (16 + c)) & 0xF), f + 8 + 4 * m);
+		}
+		dA[0] = d * (1.0f / 65536.0f);
+		nS[0] = -144.0f * d;
+	}
+};
+
+template <> struct Q<M40_TYPE_Q5_1> {
+	enum { QK = 32, BYTES = 24, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 4 };
+	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
+	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		uint32_t dm = ldg32(b), qh = ldg32(b + 4);
+		float d = h_lo(dm), m = h_hi(dm);
+#pragma unroll
+		for (int k = 0; k < 2; k++) {
+			uint32_t u = ldg32(b + 8 + 4 * p + 8 * k);
+			int c = 4 * p + 8 * k;
+			fb2x4((u & 0x0F0F0F0Fu) | spread4((qh >> c) & 0xF), f + 4 * k);
+			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | spread4((qh >> (16 + c)) & 0xF), f + 8 + 4 * k);
+		}
+		dA[0] = d * (1.0f / 65536.0f);
+		nS[0] = m - 128.0f * d;
+	}
+};
+
+/* Q8_0: 8 lanes a block, 4 columns each (a warp's x load is 512
+ * contiguous bytes); values exact by byte 0 of 2^23 and one FADD. */
+template <> struct Q<M40_TYPE_Q8_0> {
+	enum { QK = 32, BYTES = 34, LPB = 8, W = 4, G = 1, SX = 0, ALIGN = 2 };
+	static __device__ __forceinline__ int col(int p, int i) { return 4 * p; }
+	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		uint32_t u = ld32a2(b + 2 + 4 * p) ^ 0x80808080u;
+		f[0] = FB0(u, 0) - 8388736.0f;
+		f[1] = FB0(u, 1) - 8388736.0f;
+		f[2] = FB0(u, 2) - 8388736.0f;
+		f[3] = FB0(u, 3) - 8388736.0f;
+		dA[0] = ldh(b);
+		nS[0] = 0.0f;
+	}
+};
+
+/* Q4_K: 8 lanes a super-block; lane p = 2j + k takes the words at
+ * qs[32j + 4k + 8m] (m = 0..3): low nibbles are columns 64j + 4k + 8m.. of
+ * sub-block 2j, high nibbles the same of sub-block 2j+1 (32 columns on), so
+ * lanes k = 0, 1 read whole 32-byte sectors of x. */
+template <> struct Q<M40_TYPE_Q4_K> {
+	enum { QK = 256, BYTES = 144, LPB = 8, W = 32, G = 2, SX = 1, ALIGN = 4 };
+	static __device__ __forceinline__ int col(int p, int i)
+	{
+		return 64 * (p >> 1) + 4 * (p & 1) + 8 * (i & 3) + 32 * (i >> 2);
+	}
+	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		int j = p >> 1, k = p & 1;
+		uint32_t dd = ldg32(b);
+		float dl[2], ml[2];
+		k4_scales(b + 4, j, h_lo(dd), h_hi(dd), dl, ml);
+		const uint8_t *q = b + 16 + 32 * j + 4 * k;
+#pragma unroll
+		for (int m = 0; m < 4; m++) {
+			uint32_t u = ldg32(q + 8 * m);
+			fb2x4(u & 0x0F0F0F0Fu, f + 4 * m);
+			fb2x4((u >> 4) & 0x0F0F0F0Fu, f + 16 + 4 * m);
+		}
+#pragma unroll
+		for (int g = 0; g < 2; g++) {
+			dA[g] = dl[g] * (1.0f / 65536.0f);
+			nS[g] = -(128.0f * dl[g] + ml[g]);
+		}
+	}
+};
+
+template <> struct Q<M40_TYPE_Q5_K> {
+	enum { QK = 256, BYTES = 176, LPB = 8, W = 32, G = 2, SX = 1, ALIGN = 4 };
+	static __device__ __forceinline__ int col(int p, int i)
+	{
+		return 64 * (p >> 1) + 4 * (p & 1) + 8 * (i & 3) + 32 * (i >> 2);
+	}
+	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		int j = p >> 1, k = p & 1;
+		uint32_t dd = ldg32(b);
+		float dl[2], ml[2];
+		k4_scales(b + 4, j, h_lo(dd), h_hi(dd), dl, ml);
+		const uint8_t *q = b + 48 + 32 * j + 4 * k, *qh = b + 16 + 4 * k;
+#pragma unroll
+		for (int m = 0; m < 4; m++) {
+			uint32_t u = ldg32(q + 8 * m), e = ldg32(qh + 8 * m) >> (2 * j);
+			fb2x4((u & 0x0F0F0F0Fu) | ((e << 4) & 0x10101010u), f + 4 * m);
+			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | ((e << 3) & 0x10101010u), f + 16 + 4 * m);
+		}
+#pragma unroll
+		for (int g = 0; g < 2; g++) {
+			dA[g] = dl[g] * (1.0f / 65536.0f);
+			nS[g] = -(128.0f * dl[g] + ml[g]);
+		}
+	}
+};
+
+/* Q6_K: 8 lanes a super-block; lane p = 4h + kk takes columns l0 = 16 *
+ * (kk >> 1) + 4 * (kk & 1) and l0 + 8 (4 each, one scale) of the 4 groups
+ * g of half h: columns 128h + 32g + l. */
+template <> struct Q<M40_TYPE_Q6_K> {
+	enum { QK = 256, BYTES = 210, LPB = 8, W = 32, G = 4, SX = 1, ALIGN = 2 };
+	static __device__ __forceinline__ int l0(int p) { return 16 * ((p >> 1) & 1) + 4 * (p & 1); }
+	static __device__ __forceinline__ int col(int p, int i)
+	{
+		return 128 * (p >> 2) + l0(p) + 8 * (i & 1) + 32 * (i >> 1);
+	}
+	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		int h = p >> 2, l = l0(p);
+		float d = ldh(b + 208);
+		uint32_t wa[2], wb[2], wh[2];
+#pragma unroll
+		for (int m = 0; m < 2; m++) {
+			wa[m] = ld32a2(b + 64 * h + l + 8 * m);
+			wb[m] = ld32a2(b + 64 * h + 32 + l + 8 * m);
+			wh[m] = ld32a2(b + 128 + 32 * h + l + 8 * m);
+		}
+		const signed char *sc = (const signed char *)(b + 192 + 8 * h + (l >> 4));
+#pragma unroll
+		for (int g = 0; g < 4; g++) {
+#pragma unroll
+			for (int m = 0; m < 2; m++) {
+				uint32_t l4 = ((g & 1) ? wb[m] : wa[m]) >> (4 * (g >> 1));
+				fb2x4((l4 & 0x0F0F0F0Fu) | (((wh[m] >> (2 * g)) & 0x03030303u) << 4), f + 8 * g + 4 * m);
+			}
+			float dl = d * (float)__ldg(sc + 2 * g);
+			dA[g] = dl * (1.0f / 65536.0f);
+			nS[g] = -160.0f * dl;
+		}
+	}
+};
+
+/* the dot of a group: GW weights f times x, folded with scale and offset */
+template <int GW, int SX>
+__device__ __forceinline__ float qfold(const float *f, const float *xv, float dA, float nS, float S, float a)
+{
+	float A = 0.0f;
+#pragma unroll
+	for (int i = 0; i < GW; i++)
+		A = fmaf(f[i], xv[i], A);
+	a = fmaf(dA, A, a);
+	return SX ? fmaf(nS, S, a) : a;
+}
+
+template <int T, int N>
+__device__ __forceinline__ void qloadx(const float *xb, int K, const int *cx, float (&xv)[Q<T>::W],
+	float (&S)[Q<T>::G])
+{
+	typedef Q<T> F;
+	enum { GW = F::W / F::G };
+#pragma unroll
+	for (int i = 0; i < F::W / 4; i++) {
+		float4 v = ldx4(xb + cx[i]);
+		xv[4 * i] = v.x;
+		xv[4 * i + 1] = v.y;
+		xv[4 * i + 2] = v.z;
+		xv[4 * i + 3] = v.w;
+	}
+	if (F::SX) {
+#pragma unroll
+		for (int g = 0; g < F::G; g++) {
+			float t = 0.0f;
+#pragma unroll
+			for (int i = 0; i < GW; i++)
+				t += xv[GW * g + i];
+			S[g] = t;
+		}
+	}
+}
+
+/* rows a thread block: 4, or 2 where many sequences of 32-weight pieces
+ * would not fit the registers */
+template <int T, int N> struct QR {
+	enum { R = (N > 2 && Q<T>::W >= 32) ? 2 : 4, XS = N <= 2 };
+};
+
+template <int T, int N>
+__global__ void __launch_bounds__(Q_NWK * 32)
+mvq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, const float *__restrict__ x,
+	float *__restrict__ y)
+{
+	typedef Q<T> F;
+	enum { GW = F::W / F::G, BPI = 32 / F::LPB, R = QR<T, N>::R };
+	__shared__ float red[Q_NWK][R * N];
+	const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+	const int row0 = blockIdx.x * R;
+	const int part = lane % F::LPB;
+	const int nb = K / F::QK;
+	const uint8_t *rp[R];
+#pragma unroll
+	for (int r = 0; r < R; r++) {
+		int rr = row0 + r < rows ? row0 + r : rows - 1;
+		rp[r] = w + (size_t)rr * row_bytes;
+	}
+	int cx[F::W / 4];
+#pragma unroll
+	for (int i = 0; i < F::W / 4; i++)
+		cx[i] = F::col(part, i);
+	float acc[R][N];
+#pragma unroll
+	for (int r = 0; r < R; r++)
+#pragma unroll
+		for (int s = 0; s < N; s++)
+			acc[r][s] = 0.0f;
+	for (int ib = warp * BPI + lane / F::LPB; ib < nb; ib += Q_NWK * BPI) {
+		const float *xb = x + (size_t)ib * F::QK;
+		if (QR<T, N>::XS) {
+			/* few sequences: x stays in registers, rows decoded in turn */
+			float xv[N][F::W], S[N][F::G];
+#pragma unroll
+			for (int s = 0; s < N; s++)
+				qloadx<T, N>(xb + (size_t)s * K, K, cx, xv[s], S[s]);
+#pragma unroll
+			for (int r = 0; r < R; r++) {
+				float f[F::W], dA[F::G], nS[F::G];
+				F::decode(rp[r] + (size_t)ib * F::BYTES, part, f, dA, nS);
+#pragma unroll
+				for (int s = 0; s < N; s++)
+#pragma unroll
+					for (int g = 0; g < F::G; g++)
+						acc[r][s] = qfold<GW, F::SX>(f + GW * g, xv[s] + GW * g, dA[g], nS[g], S[s][g],
+							acc[r][s]);
+			}
+		} else {
+			/* many: the rows' weights stay in registers, x loaded once a sequence */
+			float f[R][F::W], dA[R][F::G], nS[R][F::G];
+#pragma unroll
+			for (int r = 0; r < R; r++)
+				F::decode(rp[r] + (size_t)ib * F::BYTES, part, f[r], dA[r], nS[r]);
+#pragma unroll
+			for (int s = 0; s < N; s++) {
+				float xv[F::W], S[F::G];
+				qloadx<T, N>(xb + (size_t)s * K, K, cx, xv, S);
+#pragma unroll
+				for (int r = 0; r < R; r++)
+#pragma unroll
+					for (int g = 0; g < F::G; g++)
+						acc[r][s] = qfold<GW, F::SX>(f[r] + GW * g, xv + GW * g, dA[r][g], nS[r][g], S[g],
+							acc[r][s]);
+			}
+		}
+	}
+#pragma unroll
+	for (int r = 0; r < R; r++)
+#pragma unroll
+		for (int s = 0; s < N; s++) {
+			float v = warp_sum(acc[r][s]);
+			if (lane == 0)
+				red[warp][r * N + s] = v;
+		}
+	__syncthreads();
+	for (int t = threadIdx.x; t < R * N; t += blockDim.x) {
+		int r = t / N, s = t % N;
+		float v = 0.0f;
+#pragma unroll
+		for (int k = 0; k < Q_NWK; k++)
+			v += red[k][t];
+		if (row0 + r < rows)
+			y[(size_t)s * rows + row0 + r] = v;
+	}
+}
+
+template <int T, int N>
+static void mvq_launch(m40_backend *be, const m40_weight *w, const float *x, float *y)
+{
+	enum { R = QR<T, N>::R };
+	unsigned grid = (unsigned)((w->rows + R - 1) / R);
+	mvq_kernel<T, N><<<grid, Q_NWK * 32, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes,
+		(int)w->rows, (int)w->cols, x, y);
+}
+
+template <int T>
+static m40_status mvq_typed(m40_backend *be, const m40_weight *w, const float *x, float *y, int n)
+{
+	typedef Q<T> F;
+	int K = (int)w->cols;
+	if (K % F::QK || K % 4 || ((uintptr_t)w->data % F::ALIGN) || (w->row_bytes % F::ALIGN) ||
+		((uintptr_t)x % 16))
+		return M40_E_UNSUPPORTED; /* caller falls back */
+	switch (n) {
+	case 1: mvq_launch<T, 1>(be, w, x, y); break;
+	case 2: mvq_launch<T, 2>(be, w, x, y); break;
+	case 3: mvq_launch<T, 3>(be, w, x, y); break;
+	case 4: mvq_launch<T, 4>(be, w, x, y); break;
+	case 5: mvq_launch<T, 5>(be, w, x, y); break;
+	case 6: mvq_launch<T, 6>(be, w, x, y); break;
+	case 7: mvq_launch<T, 7>(be, w, x, y); break;
+	default: mvq_launch<T, 8>(be, w, x, y); break;
+	}
+	return M40_OK;
+}
+
 m40_status m40c_matvec(m40_backend *be, const m40_weight *w, const float *x, float *y, int n)
 {
 	m40_status st;
@@ -804,17 +1203,17 @@ m40_status m40c_matvec(m40_backend *be, const m40_weight *w, const float *x, flo
 	case M40_TYPE_F32: st = mv_typed<M40_TYPE_F32>(be, w, x, y, n); break;
 	case M40_TYPE_F16: st = mv_typed<M40_TYPE_F16>(be, w, x, y, n); break;
 	case M40_TYPE_BF16: st = mv_typed<M40_TYPE_BF16>(be, w, x, y, n); break;
-	case M40_TYPE_Q4_0: st = mv_typed<M40_TYPE_Q4_0>(be, w, x, y, n); break;
-	case M40_TYPE_Q4_1: st = mv_typed<M40_TYPE_Q4_1>(be, w, x, y, n); break;
-	case M40_TYPE_Q5_0: st = mv_typed<M40_TYPE_Q5_0>(be, w, x, y, n); break;
-	case M40_TYPE_Q5_1: st = mv_typed<M40_TYPE_Q5_1>(be, w, x, y, n); break;
-	case M40_TYPE_Q8_0: st = mv_typed<M40_TYPE_Q8_0>(be, w, x, y, n); break;
+	case M40_TYPE_Q4_0: st = mvq_typed<M40_TYPE_Q4_0>(be, w, x, y, n); break;
+	case M40_TYPE_Q4_1: st = mvq_typed<M40_TYPE_Q4_1>(be, w, x, y, n); break;
+	case M40_TYPE_Q5_0: st = mvq_typed<M40_TYPE_Q5_0>(be, w, x, y, n); break;
+	case M40_TYPE_Q5_1: st = mvq_typed<M40_TYPE_Q5_1>(be, w, x, y, n); break;
+	case M40_TYPE_Q8_0: st = mvq_typed<M40_TYPE_Q8_0>(be, w, x, y, n); break;
 	case M40_TYPE_IQ4_NL: st = mv_typed<M40_TYPE_IQ4_NL>(be, w, x, y, n); break;
 	case M40_TYPE_Q2_K: st = mv_typed<M40_TYPE_Q2_K>(be, w, x, y, n); break;
 	case M40_TYPE_Q3_K: st = mv_typed<M40_TYPE_Q3_K>(be, w, x, y, n); break;
-	case M40_TYPE_Q4_K: st = mv_typed<M40_TYPE_Q4_K>(be, w, x, y, n); break;
-	case M40_TYPE_Q5_K: st = mv_typed<M40_TYPE_Q5_K>(be, w, x, y, n); break;
-	case M40_TYPE_Q6_K: st = mv_typed<M40_TYPE_Q6_K>(be, w, x, y, n); break;
+	case M40_TYPE_Q4_K: st = mvq_typed<M40_TYPE_Q4_K>(be, w, x, y, n); break;
+	case M40_TYPE_Q5_K: st = mvq_typed<M40_TYPE_Q5_K>(be, w, x, y, n); break;
+	case M40_TYPE_Q6_K: st = mvq_typed<M40_TYPE_Q6_K>(be, w, x, y, n); break;
 	default: return M40_E_UNSUPPORTED;
 	}
 	if (st == M40_E_UNSUPPORTED) {
