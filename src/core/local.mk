@@ -33,6 +33,8 @@ src_core_libm40core_la_SOURCES = \
 	src/core/unicode-data.c \
 	src/core/tokenize.c \
 	src/core/tokenize-pre.c \
+	src/core/bigram-queue.h \
+	src/core/bigram-queue.c \
 	src/core/tokenize-spm.c \
 	src/core/tokenize-bpe.c \
 	src/core/detokenize.c \

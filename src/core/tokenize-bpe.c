@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigram-queue.h"
 #include "unicode.h"
 #include "vocab-int.h"
 
@@ -22,11 +23,6 @@ struct sym {
 	int32_t id;        /* string id (token or merge side), -1 if none */
 };
 
-struct bigram {
-	int32_t rank, left, right;
-	uint32_t size;
-};
-
 #define CACHE_SLOTS 8192u
 #define CACHE_MAX_WORD 64u
 
@@ -42,8 +38,7 @@ struct m40i_bpe {
 	size_t enc_cap;
 	struct sym *sym;
 	size_t sym_cap;
-	struct bigram *heap;
-	size_t heap_n, heap_cap;
+	struct m40i_bigram_queue queue;
 	struct cache_slot *cache;
 	int32_t *cache_ids;
 	size_t cache_ids_n, cache_ids_cap;
@@ -63,78 +58,29 @@ m40i_bpe_free(struct m40i_bpe *b)
 	m40i_words_free(&b->words);
 	free(b->enc);
 	free(b->sym);
-	free(b->heap);
+	m40i_bigram_queue_free(&b->queue);
 	free(b->cache);
 	free(b->cache_ids);
 	free(b);
 }
 
-static inline bool
-before(const struct bigram *a, const struct bigram *b)
-{
-	return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static bool
-heap_push(struct m40i_bpe *s, const struct bigram *b)
-{
-	size_t i;
-
-	if (s->heap_n == s->heap_cap) {
-		size_t cap = s->heap_cap ? 2 * s->heap_cap : 256;
-		struct bigram *h = realloc(s->heap, cap * sizeof *h);
-		if (h == NULL)
-			return false;
-		s->heap = h;
-		s->heap_cap = cap;
-	}
-	for (i = s->heap_n++; i > 0; ) {
-		size_t parent = (i - 1) / 2;
-		if (!before(b, &s->heap[parent]))
-			break;
-		s->heap[i] = s->heap[parent];
-		i = parent;
-	}
-	s->heap[i] = *b;
-	return true;
-}
-
-static struct bigram
-heap_pop(struct m40i_bpe *s)
-{
-	struct bigram top = s->heap[0], last = s->heap[--s->heap_n];
-	size_t i = 0, n = s->heap_n;
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= n)
-			break;
-		if (c + 1 < n && before(&s->heap[c + 1], &s->heap[c]))
-			c++;
-		if (!before(&s->heap[c], &last))
-			break;
-		s->heap[i] = s->heap[c];
-		i = c;
-	}
-	if (n > 0)
-		s->heap[i] = last;
-	return top;
-}
-
 static bool
 add_bigram(const struct m40_vocab *v, struct m40i_bpe *s, int32_t left, int32_t right)
 {
-	struct bigram b;
+	struct m40i_bigram b;
+	int32_t rank;
 
 	if (left < 0 || right < 0)
 		return true;
-	b.rank = m40i_merge_find(v, s->sym[left].id, s->sym[right].id);
-	if (b.rank < 0)
+	rank = m40i_merge_find(v, s->sym[left].id, s->sym[right].id);
+	if (rank < 0)
 		return true;
+	b.key = rank; /* lowest rank first */
+	b.id = -1;
 	b.left = left;
 	b.right = right;
 	b.size = s->sym[left].n + s->sym[right].n;
-	return heap_push(s, &b);
+	return m40i_bigram_push(&s->queue, &b);
 }
 
 /* One word (raw bytes) -> ids. */
@@ -177,12 +123,12 @@ word_tokenize(const struct m40_vocab *v, struct m40i_bpe *s, const unsigned char
 			return !out->oom;
 		}
 	}
-	s->heap_n = 0;
+	s->queue.n = 0;
 	for (int32_t i = 1; i < n_sym; i++)
 		if (!add_bigram(v, s, i - 1, i))
 			return false;
-	while (s->heap_n > 0) {
-		struct bigram b = heap_pop(s);
+	while (s->queue.n > 0) {
+		struct m40i_bigram b = m40i_bigram_pop(&s->queue);
 		struct sym *l = &s->sym[b.left], *r = &s->sym[b.right];
 
 		if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigram-queue.h"
 #include "unicode.h"
 #include "vocab-int.h"
 
@@ -28,20 +29,12 @@ struct sym {
 	int32_t id;       /* token of a merged symbol, -1 before any merge */
 };
 
-struct bigram {
-	float score;
-	int32_t left, right;
-	uint32_t size;
-	int32_t id;
-};
-
 struct m40i_spm {
 	char *buf;
 	size_t buf_cap;
 	struct sym *sym;
 	size_t sym_cap;
-	struct bigram *heap;
-	size_t heap_n, heap_cap;
+	struct m40i_bigram_queue queue;
 };
 
 struct m40i_spm *
@@ -57,67 +50,14 @@ m40i_spm_free(struct m40i_spm *s)
 		return;
 	free(s->buf);
 	free(s->sym);
-	free(s->heap);
+	m40i_bigram_queue_free(&s->queue);
 	free(s);
-}
-
-/* a goes before b: higher score, then the leftmost pair. */
-static inline bool
-before(const struct bigram *a, const struct bigram *b)
-{
-	return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-static bool
-heap_push(struct m40i_spm *s, const struct bigram *b)
-{
-	size_t i;
-
-	if (s->heap_n == s->heap_cap) {
-		size_t cap = s->heap_cap ? 2 * s->heap_cap : 256;
-		struct bigram *h = realloc(s->heap, cap * sizeof *h);
-		if (h == NULL)
-			return false;
-		s->heap = h;
-		s->heap_cap = cap;
-	}
-	for (i = s->heap_n++; i > 0; ) {
-		size_t parent = (i - 1) / 2;
-		if (!before(b, &s->heap[parent]))
-			break;
-		s->heap[i] = s->heap[parent];
-		i = parent;
-	}
-	s->heap[i] = *b;
-	return true;
-}
-
-static struct bigram
-heap_pop(struct m40i_spm *s)
-{
-	struct bigram top = s->heap[0], last = s->heap[--s->heap_n];
-	size_t i = 0, n = s->heap_n;
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= n)
-			break;
-		if (c + 1 < n && before(&s->heap[c + 1], &s->heap[c]))
-			c++;
-		if (!before(&s->heap[c], &last))
-			break;
-		s->heap[i] = s->heap[c];
-		i = c;
-	}
-	if (n > 0)
-		s->heap[i] = last;
-	return top;
 }
 
 static bool
 try_bigram(const struct m40_vocab *v, struct m40i_spm *s, int32_t left, int32_t right)
 {
-	struct bigram b;
+	struct m40i_bigram b;
 	int32_t id;
 
 	if (left < 0 || right < 0)
@@ -126,11 +66,11 @@ try_bigram(const struct m40_vocab *v, struct m40i_spm *s, int32_t left, int32_t 
 	id = m40i_str_find(&v->str, s->buf + s->sym[left].off, b.size);
 	if (id < 0 || id >= v->n_tokens)
 		return true;
-	b.score = v->score[id];
+	b.key = -(double)v->score[id]; /* best score first */
 	b.left = left;
 	b.right = right;
 	b.id = id;
-	return heap_push(s, &b);
+	return m40i_bigram_push(&s->queue, &b);
 }
 
 /* Symbols [first, end) of s->sym, linked as a list of their own. */
@@ -138,7 +78,7 @@ static bool
 merge_part(const struct m40_vocab *v, struct m40i_spm *s, int32_t first, int32_t end,
 	struct m40i_ids *out)
 {
-	s->heap_n = 0;
+	s->queue.n = 0;
 	for (int32_t i = first; i < end; i++) {
 		s->sym[i].prev = i > first ? i - 1 : -1;
 		s->sym[i].next = i + 1 < end ? i + 1 : -1;
@@ -147,8 +87,8 @@ merge_part(const struct m40_vocab *v, struct m40i_spm *s, int32_t first, int32_t
 	for (int32_t i = first + 1; i < end; i++)
 		if (!try_bigram(v, s, i - 1, i))
 			return false;
-	while (s->heap_n > 0) {
-		struct bigram b = heap_pop(s);
+	while (s->queue.n > 0) {
+		struct m40i_bigram b = m40i_bigram_pop(&s->queue);
 		struct sym *l = &s->sym[b.left], *r = &s->sym[b.right];
 
 		if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
