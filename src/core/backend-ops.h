@@ -121,6 +121,18 @@ typedef struct m40_backend_ops {
 	 * graph rule), padding rows[] by repeating its last wanted row. */
 	m40_status (*gather_rows)(m40_backend *be, const float *x, const int32_t *rows, int n_out,
 		int dim, float *y);
+
+	/* Optional fused ops: a backend may leave them NULL, and the engine
+	 * then issues the separate ops above (same results up to rounding). */
+	/* y += w x; tmp ([n][w->rows]) is scratch the op may use. */
+	m40_status (*matmul_add)(m40_backend *be, const m40_weight *w, const float *x, float *y, float *tmp,
+		int n);
+	/* q = wq x, k = wk x, v = wv x. */
+	m40_status (*matmul_qkv)(m40_backend *be, const m40_weight *wq, const m40_weight *wk,
+		const m40_weight *wv, const float *x, float *q, float *k, float *v, int n);
+	/* gate = silu(w_gate x) * (w_up x); up ([n][w_up->rows]) is scratch. */
+	m40_status (*matmul_swiglu)(m40_backend *be, const m40_weight *w_gate, const m40_weight *w_up,
+		const float *x, float *gate, float *up, int n);
 } m40_backend_ops;
 
 /* The backends compiled in (backend.c); NULL if absent. */

@@ -474,9 +474,13 @@ layer_step(m40_engine *e, const struct layer *L, int n)
 
 	/* Attention. */
 	TRY(o->rmsnorm(be, s->x, L->attn_norm, s->xb, n, hp->n_embd, hp->norm_eps));
-	TRY(o->matmul(be, &L->wq, s->xb, s->q, n));
-	TRY(o->matmul(be, &L->wk, s->xb, s->k, n));
-	TRY(o->matmul(be, &L->wv, s->xb, s->v, n));
+	if (o->matmul_qkv != NULL) {
+		TRY(o->matmul_qkv(be, &L->wq, &L->wk, &L->wv, s->xb, s->q, s->k, s->v, n));
+	} else {
+		TRY(o->matmul(be, &L->wq, s->xb, s->q, n));
+		TRY(o->matmul(be, &L->wk, s->xb, s->k, n));
+		TRY(o->matmul(be, &L->wv, s->xb, s->v, n));
+	}
 	if (L->bq != NULL) {
 		TRY(o->add_bias(be, s->q, L->bq, n, e->q_dim));
 		TRY(o->add_bias(be, s->k, L->bk, n, e->kv_dim));
@@ -493,16 +497,28 @@ layer_step(m40_engine *e, const struct layer *L, int n)
 	TRY(o->kv_store(be, &e->kv, L->k_cache, L->v_cache, s->k, s->v, s->seq, s->pos, n));
 	TRY(o->attention(be, &e->kv, L->k_cache, L->v_cache, s->q, s->seq, s->pos, n, e->attn_scale,
 		s->att));
-	TRY(o->matmul(be, &L->wo, s->att, s->xb, n));
-	TRY(o->add(be, s->x, s->xb, n_embd));
+	if (o->matmul_add != NULL) {
+		TRY(o->matmul_add(be, &L->wo, s->att, s->x, s->xb, n));
+	} else {
+		TRY(o->matmul(be, &L->wo, s->att, s->xb, n));
+		TRY(o->add(be, s->x, s->xb, n_embd));
+	}
 
 	/* Feed-forward (SwiGLU). */
 	TRY(o->rmsnorm(be, s->x, L->ffn_norm, s->xb, n, hp->n_embd, hp->norm_eps));
-	TRY(o->matmul(be, &L->w_gate, s->xb, s->gate, n));
-	TRY(o->matmul(be, &L->w_up, s->xb, s->up, n));
-	TRY(o->swiglu(be, s->gate, s->up, s->gate, n_ff));
-	TRY(o->matmul(be, &L->w_down, s->gate, s->xb, n));
-	TRY(o->add(be, s->x, s->xb, n_embd));
+	if (o->matmul_swiglu != NULL) {
+		TRY(o->matmul_swiglu(be, &L->w_gate, &L->w_up, s->xb, s->gate, s->up, n));
+	} else {
+		TRY(o->matmul(be, &L->w_gate, s->xb, s->gate, n));
+		TRY(o->matmul(be, &L->w_up, s->xb, s->up, n));
+		TRY(o->swiglu(be, s->gate, s->up, s->gate, n_ff));
+	}
+	if (o->matmul_add != NULL) {
+		TRY(o->matmul_add(be, &L->w_down, s->gate, s->x, s->xb, n));
+	} else {
+		TRY(o->matmul(be, &L->w_down, s->gate, s->xb, n));
+		TRY(o->add(be, s->x, s->xb, n_embd));
+	}
 	return M40_OK;
 }
 
