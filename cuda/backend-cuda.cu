@@ -426,6 +426,45 @@ static m40_status cu_matmul(m40_backend *be, const m40_weight *w, const float *x
 	return m40c_gemm(be, w, x, y, n);
 }
 
+/* The fused ops: one launch where the fast matrix-vector kernels take the
+ * weights, else the separate ops. */
+static m40_status cu_matmul_add(m40_backend *be, const m40_weight *w, const float *x, float *y, float *tmp, int n)
+{
+	m40_status st = m40c_matvec_fused(be, M40C_FUSE_ADD, &w, 1, x, &y, n);
+	if (st != M40_E_UNSUPPORTED)
+		return st;
+	if ((st = cu_matmul(be, w, x, tmp, n)) != M40_OK)
+		return st;
+	return m40c_add(be, y, tmp, (size_t)n * w->rows);
+}
+
+static m40_status cu_matmul_qkv(m40_backend *be, const m40_weight *wq, const m40_weight *wk, const m40_weight *wv,
+	const float *x, float *q, float *k, float *v, int n)
+{
+	const m40_weight *w[3] = { wq, wk, wv };
+	float *y[3] = { q, k, v };
+	m40_status st = m40c_matvec_fused(be, M40C_FUSE_NONE, w, 3, x, y, n);
+	if (st != M40_E_UNSUPPORTED)
+		return st;
+	for (int i = 0; i < 3; i++)
+		if ((st = cu_matmul(be, w[i], x, y[i], n)) != M40_OK)
+			return st;
+	return M40_OK;
+}
+
+static m40_status cu_matmul_swiglu(m40_backend *be, const m40_weight *w_gate, const m40_weight *w_up, const float *x,
+	float *gate, float *up, int n)
+{
+	const m40_weight *w[2] = { w_gate, w_up };
+	float *y[2] = { gate, NULL };
+	m40_status st = m40c_matvec_fused(be, M40C_FUSE_SWIGLU, w, 2, x, y, n);
+	if (st != M40_E_UNSUPPORTED)
+		return st;
+	if ((st = cu_matmul(be, w_gate, x, gate, n)) != M40_OK || (st = cu_matmul(be, w_up, x, up, n)) != M40_OK)
+		return st;
+	return m40c_swiglu(be, gate, up, gate, (size_t)n * w_gate->rows);
+}
+
 static m40_status cu_rmsnorm(m40_backend *be, const float *x, const float *g, float *y, int n, int dim, float eps)
 {
 	return m40c_rmsnorm(be, x, g, y, n, dim, eps);
@@ -491,6 +530,9 @@ static const m40_backend_ops cuda_ops = {
 	cu_kv_store,
 	cu_attention,
 	cu_gather_rows,
+	cu_matmul_add,
+	cu_matmul_qkv,
+	cu_matmul_swiglu,
 };
 
 extern "C" const m40_backend_ops *m40i_backend_cuda(void)

@@ -60,6 +60,14 @@ m40_status m40c_scratch(m40_backend *be, void **buf, size_t *have, size_t need, 
 
 /* matvec.cu: y[n][rows] = x[n][cols] . w^T for n <= M40_CUDA_MV_MAX. */
 m40_status m40c_matvec(m40_backend *be, const m40_weight *w, const float *x, float *y, int n);
+/* The same fused: nw (1-3) weights of one type and cols on the same x in
+ * one launch, y[i] = w[i] x (M40C_FUSE_NONE), y[0] += w[0] x (M40C_FUSE_ADD),
+ * or y[0] = silu(w[0] x) * (w[1] x) (M40C_FUSE_SWIGLU), n <= M40_CUDA_MV_BATCH.
+ * M40_E_UNSUPPORTED, with nothing launched, where the fast kernels cannot
+ * take them (the caller issues the separate ops). */
+enum { M40C_FUSE_NONE, M40C_FUSE_ADD, M40C_FUSE_SWIGLU };
+m40_status m40c_matvec_fused(m40_backend *be, int fuse, const m40_weight *const *w, int nw, const float *x,
+	float *const *y, int n);
 /* gemm.cu: the same for any n, by dequantized tiles and SGEMM. */
 m40_status m40c_gemm(m40_backend *be, const m40_weight *w, const float *x, float *y, int n);
 /* dequant.cu */

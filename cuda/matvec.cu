@@ -22,6 +22,9 @@
 #include "m40-cuda.h"
 #include "m40-quant.cuh"
 
+#include <limits.h>
+#include <string.h>
+
 #define MV_WARPS 4
 #define MV_RPW 2
 #define MAGIC 0x4B000000u
@@ -829,6 +832,38 @@ __device__ __forceinline__ void fb2x4(uint32_t v, float *f)
 
 template <int T> struct Q;
 
+/* F16, BF16: a "block" of 256 columns, lane p takes columns 4p.. and
+ * 128 + 4p.. (8-byte loads; a warp's x load is 512 contiguous bytes). */
+template <> struct Q<M40_TYPE_F16> {
+	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, SX = 0, ALIGN = 8 };
+	static __device__ __forceinline__ int col(int p, int i) { return 4 * p + 128 * i; }
+	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		uint2 u = __ldg((const uint2 *)(b + 8 * p)), v = __ldg((const uint2 *)(b + 256 + 8 * p));
+		f[0] = h_lo(u.x); f[1] = h_hi(u.x); f[2] = h_lo(u.y); f[3] = h_hi(u.y);
+		f[4] = h_lo(v.x); f[5] = h_hi(v.x); f[6] = h_lo(v.y); f[7] = h_hi(v.y);
+		dA[0] = 1.0f;
+		nS[0] = 0.0f;
+	}
+};
+
+template <> struct Q<M40_TYPE_BF16> {
+	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, SX = 0, ALIGN = 8 };
+	static __device__ __forceinline__ int col(int p, int i) { return 4 * p + 128 * i; }
+	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		uint2 u = __ldg((const uint2 *)(b + 8 * p)), v = __ldg((const uint2 *)(b + 256 + 8 * p));
+		f[0] = __uint_as_float(u.x << 16); f[1] = __uint_as_float(u.x & 0xFFFF0000u);
+		f[2] = __uint_as_float(u.y << 16); f[3] = __uint_as_float(u.y & 0xFFFF0000u);
+		f[4] = __uint_as_float(v.x << 16); f[5] = __uint_as_float(v.x & 0xFFFF0000u);
+		f[6] = __uint_as_float(v.y << 16); f[7] = __uint_as_float(v.y & 0xFFFF0000u);
+		dA[0] = 1.0f;
+		nS[0] = 0.0f;
+	}
+};
+
 /* Q4_0, Q4_1, Q5_0, Q5_1: 2 lanes a block; lane p takes the words at
  * qs[4p + 8m] (m = 0, 1): columns 4p + 8m.. (low nibbles) and 16 + 4p + 8m..
  * (high), so lanes 0, 1 read whole 32-byte sectors of x. */
@@ -1069,23 +1104,45 @@ template <int T, int N> struct QR {
 	enum { R = (N > 2 && Q<T>::W >= 32) ? 2 : 4, XS = N <= 2 };
 };
 
+/* Up to 3 matrices of one type and K in one launch (fused Q, K, V), or a
+ * gate/up pair fused with SwiGLU.  Thread blocks [blk1, blk2) take matrix 1,
+ * [blk2, ...) matrix 2; mode: MV_STORE y = W x, MV_ADD y += W x, MV_SWIGLU
+ * y0 = silu(W0 x) * (W1 x) (each block takes R/2 rows of both). */
+enum { MV_STORE, MV_ADD, MV_SWIGLU };
+struct MvJob {
+	const uint8_t *w0, *w1, *w2;
+	float *y0, *y1, *y2;
+	size_t rb0, rb1, rb2;
+	int rows0, rows1, rows2;
+	int blk1, blk2;
+	int mode;
+};
+
 template <int T, int N>
 __global__ void __launch_bounds__(Q_NWK * 32)
-mvq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, const float *__restrict__ x,
-	float *__restrict__ y)
+mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 {
 	typedef Q<T> F;
 	enum { GW = F::W / F::G, BPI = 32 / F::LPB, R = QR<T, N>::R };
 	__shared__ float red[Q_NWK][R * N];
 	const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-	const int row0 = blockIdx.x * R;
+	const int bid = blockIdx.x;
+	const int m = bid >= j.blk2 ? 2 : bid >= j.blk1 ? 1 : 0;
+	const uint8_t *w = m == 2 ? j.w2 : m == 1 ? j.w1 : j.w0;
+	float *y = m == 2 ? j.y2 : m == 1 ? j.y1 : j.y0;
+	const size_t row_bytes = m == 2 ? j.rb2 : m == 1 ? j.rb1 : j.rb0;
+	const int rows = m == 2 ? j.rows2 : m == 1 ? j.rows1 : j.rows0;
+	const int sw = j.mode == MV_SWIGLU;
+	const int rpb = sw ? R / 2 : R; /* output rows a block */
+	const int row0 = (bid - (m == 2 ? j.blk2 : m == 1 ? j.blk1 : 0)) * rpb;
 	const int part = lane % F::LPB;
 	const int nb = K / F::QK;
 	const uint8_t *rp[R];
 #pragma unroll
 	for (int r = 0; r < R; r++) {
-		int rr = row0 + r < rows ? row0 + r : rows - 1;
-		rp[r] = w + (size_t)rr * row_bytes;
+		int rr = sw ? row0 + r % (R / 2) : row0 + r;
+		rr = rr < rows ? rr : rows - 1;
+		rp[r] = (sw && r >= R / 2 ? j.w1 : w) + (size_t)rr * row_bytes;
 	}
 	int cx[F::W / 4];
 #pragma unroll
@@ -1144,45 +1201,126 @@ mvq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 				red[warp][r * N + s] = v;
 		}
 	__syncthreads();
-	for (int t = threadIdx.x; t < R * N; t += blockDim.x) {
+	for (int t = threadIdx.x; t < rpb * N; t += blockDim.x) {
 		int r = t / N, s = t % N;
 		float v = 0.0f;
 #pragma unroll
 		for (int k = 0; k < Q_NWK; k++)
 			v += red[k][t];
-		if (row0 + r < rows)
-			y[(size_t)s * rows + row0 + r] = v;
+		if (row0 + r >= rows)
+			continue;
+		float *yp = y + (size_t)s * rows + row0 + r;
+		if (sw) {
+			float u = 0.0f;
+#pragma unroll
+			for (int k = 0; k < Q_NWK; k++)
+				u += red[k][t + (R / 2) * N];
+			*yp = v / (1.0f + expf(-v)) * u;
+		} else if (j.mode == MV_ADD) {
+			*yp += v;
+		} else {
+			*yp = v;
+		}
 	}
 }
 
 template <int T, int N>
-static void mvq_launch(m40_backend *be, const m40_weight *w, const float *x, float *y)
+static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
 {
 	enum { R = QR<T, N>::R };
-	unsigned grid = (unsigned)((w->rows + R - 1) / R);
-	mvq_kernel<T, N><<<grid, Q_NWK * 32, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes,
-		(int)w->rows, (int)w->cols, x, y);
+	int rpb = j.mode == MV_SWIGLU ? R / 2 : R;
+	int b0 = (j.rows0 + rpb - 1) / rpb, b1 = j.w1 && j.mode != MV_SWIGLU ? (j.rows1 + R - 1) / R : 0;
+	int b2 = j.w2 ? (j.rows2 + R - 1) / R : 0;
+	j.blk1 = b1 ? b0 : INT_MAX;
+	j.blk2 = b2 ? b0 + b1 : INT_MAX;
+	mvq_kernel<T, N><<<(unsigned)(b0 + b1 + b2), Q_NWK * 32, 0, be->stream>>>(j, K, x);
 }
 
+static bool mvq_fits(const m40_weight *w, int qk, int align, int K, int type)
+{
+	return w->type == type && w->cols == K && K % qk == 0 && (uintptr_t)w->data % align == 0 &&
+		w->row_bytes % align == 0 && w->rows < INT_MAX / 8;
+}
+
+/* nw weights (1..3) of type T on x[n][K]: checks everything first and
+ * launches nothing when the fast kernels cannot take them. */
 template <int T>
-static m40_status mvq_typed(m40_backend *be, const m40_weight *w, const float *x, float *y, int n)
+static m40_status mvq_typed(m40_backend *be, const m40_weight *const *w, int nw, int mode, const float *x,
+	float *const *y, int n)
 {
 	typedef Q<T> F;
-	int K = (int)w->cols;
-	if (K % F::QK || K % 4 || ((uintptr_t)w->data % F::ALIGN) || (w->row_bytes % F::ALIGN) ||
-		((uintptr_t)x % 16))
+	int K = (int)w[0]->cols;
+	if (K % 4 || ((uintptr_t)x % 16))
 		return M40_E_UNSUPPORTED; /* caller falls back */
-	switch (n) {
-	case 1: mvq_launch<T, 1>(be, w, x, y); break;
-	case 2: mvq_launch<T, 2>(be, w, x, y); break;
-	case 3: mvq_launch<T, 3>(be, w, x, y); break;
-	case 4: mvq_launch<T, 4>(be, w, x, y); break;
-	case 5: mvq_launch<T, 5>(be, w, x, y); break;
-	case 6: mvq_launch<T, 6>(be, w, x, y); break;
-	case 7: mvq_launch<T, 7>(be, w, x, y); break;
-	default: mvq_launch<T, 8>(be, w, x, y); break;
+	for (int i = 0; i < nw; i++)
+		if (!mvq_fits(w[i], F::QK, F::ALIGN, K, T))
+			return M40_E_UNSUPPORTED;
+	if (mode == MV_SWIGLU && (nw != 2 || w[1]->rows != w[0]->rows || w[1]->row_bytes != w[0]->row_bytes))
+		return M40_E_UNSUPPORTED;
+	for (int s0 = 0; s0 < n; s0 += M40_CUDA_MV_MAX) {
+		int c = n - s0 < M40_CUDA_MV_MAX ? n - s0 : M40_CUDA_MV_MAX;
+		MvJob j;
+		memset(&j, 0, sizeof j);
+		j.mode = mode;
+		j.w0 = (const uint8_t *)w[0]->data;
+		j.rb0 = w[0]->row_bytes;
+		j.rows0 = (int)w[0]->rows;
+		j.y0 = y[0] + (size_t)s0 * w[0]->rows;
+		if (nw > 1) {
+			j.w1 = (const uint8_t *)w[1]->data;
+			j.rb1 = w[1]->row_bytes;
+			j.rows1 = (int)w[1]->rows;
+			j.y1 = mode == MV_SWIGLU ? NULL : y[1] + (size_t)s0 * w[1]->rows;
+		}
+		if (nw > 2) {
+			j.w2 = (const uint8_t *)w[2]->data;
+			j.rb2 = w[2]->row_bytes;
+			j.rows2 = (int)w[2]->rows;
+			j.y2 = y[2] + (size_t)s0 * w[2]->rows;
+		}
+		const float *xs = x + (size_t)s0 * K;
+		switch (c) {
+		case 1: mvq_launch<T, 1>(be, j, K, xs); break;
+		case 2: mvq_launch<T, 2>(be, j, K, xs); break;
+		case 3: mvq_launch<T, 3>(be, j, K, xs); break;
+		case 4: mvq_launch<T, 4>(be, j, K, xs); break;
+		case 5: mvq_launch<T, 5>(be, j, K, xs); break;
+		case 6: mvq_launch<T, 6>(be, j, K, xs); break;
+		case 7: mvq_launch<T, 7>(be, j, K, xs); break;
+		default: mvq_launch<T, 8>(be, j, K, xs); break;
+		}
 	}
 	return M40_OK;
+}
+
+static m40_status mvq_any(m40_backend *be, const m40_weight *const *w, int nw, int mode, const float *x,
+	float *const *y, int n)
+{
+	switch (w[0]->type) {
+	case M40_TYPE_F16: return mvq_typed<M40_TYPE_F16>(be, w, nw, mode, x, y, n);
+	case M40_TYPE_BF16: return mvq_typed<M40_TYPE_BF16>(be, w, nw, mode, x, y, n);
+	case M40_TYPE_Q4_0: return mvq_typed<M40_TYPE_Q4_0>(be, w, nw, mode, x, y, n);
+	case M40_TYPE_Q4_1: return mvq_typed<M40_TYPE_Q4_1>(be, w, nw, mode, x, y, n);
+	case M40_TYPE_Q5_0: return mvq_typed<M40_TYPE_Q5_0>(be, w, nw, mode, x, y, n);
+	case M40_TYPE_Q5_1: return mvq_typed<M40_TYPE_Q5_1>(be, w, nw, mode, x, y, n);
+	case M40_TYPE_Q8_0: return mvq_typed<M40_TYPE_Q8_0>(be, w, nw, mode, x, y, n);
+	case M40_TYPE_Q4_K: return mvq_typed<M40_TYPE_Q4_K>(be, w, nw, mode, x, y, n);
+	case M40_TYPE_Q5_K: return mvq_typed<M40_TYPE_Q5_K>(be, w, nw, mode, x, y, n);
+	case M40_TYPE_Q6_K: return mvq_typed<M40_TYPE_Q6_K>(be, w, nw, mode, x, y, n);
+	default: return M40_E_UNSUPPORTED;
+	}
+}
+
+m40_status m40c_matvec_fused(m40_backend *be, int fuse, const m40_weight *const *w, int nw, const float *x,
+	float *const *y, int n)
+{
+	int mode = fuse == M40C_FUSE_ADD ? MV_ADD : fuse == M40C_FUSE_SWIGLU ? MV_SWIGLU : MV_STORE;
+	if (n <= 0)
+		return M40_OK;
+	if (n > M40_CUDA_MV_BATCH || nw < 1 || nw > 3)
+		return M40_E_UNSUPPORTED;
+	m40_status st = mvq_any(be, w, nw, mode, x, y, n);
+	return st == M40_OK ? m40c_check(be, "fused matmul") : st;
 }
 
 m40_status m40c_matvec(m40_backend *be, const m40_weight *w, const float *x, float *y, int n)
@@ -1199,22 +1337,25 @@ m40_status m40c_matvec(m40_backend *be, const m40_weight *w, const float *x, flo
 		}
 		return M40_OK;
 	}
-	switch (w->type) {
-	case M40_TYPE_F32: st = mv_typed<M40_TYPE_F32>(be, w, x, y, n); break;
-	case M40_TYPE_F16: st = mv_typed<M40_TYPE_F16>(be, w, x, y, n); break;
-	case M40_TYPE_BF16: st = mv_typed<M40_TYPE_BF16>(be, w, x, y, n); break;
-	case M40_TYPE_Q4_0: st = mvq_typed<M40_TYPE_Q4_0>(be, w, x, y, n); break;
-	case M40_TYPE_Q4_1: st = mvq_typed<M40_TYPE_Q4_1>(be, w, x, y, n); break;
-	case M40_TYPE_Q5_0: st = mvq_typed<M40_TYPE_Q5_0>(be, w, x, y, n); break;
-	case M40_TYPE_Q5_1: st = mvq_typed<M40_TYPE_Q5_1>(be, w, x, y, n); break;
-	case M40_TYPE_Q8_0: st = mvq_typed<M40_TYPE_Q8_0>(be, w, x, y, n); break;
-	case M40_TYPE_IQ4_NL: st = mv_typed<M40_TYPE_IQ4_NL>(be, w, x, y, n); break;
-	case M40_TYPE_Q2_K: st = mv_typed<M40_TYPE_Q2_K>(be, w, x, y, n); break;
-	case M40_TYPE_Q3_K: st = mv_typed<M40_TYPE_Q3_K>(be, w, x, y, n); break;
-	case M40_TYPE_Q4_K: st = mvq_typed<M40_TYPE_Q4_K>(be, w, x, y, n); break;
-	case M40_TYPE_Q5_K: st = mvq_typed<M40_TYPE_Q5_K>(be, w, x, y, n); break;
-	case M40_TYPE_Q6_K: st = mvq_typed<M40_TYPE_Q6_K>(be, w, x, y, n); break;
-	default: return M40_E_UNSUPPORTED;
+	st = mvq_any(be, &w, 1, MV_STORE, x, &y, n);
+	if (st == M40_E_UNSUPPORTED) {
+		switch (w->type) {
+		case M40_TYPE_F32: st = mv_typed<M40_TYPE_F32>(be, w, x, y, n); break;
+		case M40_TYPE_F16: st = mv_typed<M40_TYPE_F16>(be, w, x, y, n); break;
+		case M40_TYPE_BF16: st = mv_typed<M40_TYPE_BF16>(be, w, x, y, n); break;
+		case M40_TYPE_Q4_0: st = mv_typed<M40_TYPE_Q4_0>(be, w, x, y, n); break;
+		case M40_TYPE_Q4_1: st = mv_typed<M40_TYPE_Q4_1>(be, w, x, y, n); break;
+		case M40_TYPE_Q5_0: st = mv_typed<M40_TYPE_Q5_0>(be, w, x, y, n); break;
+		case M40_TYPE_Q5_1: st = mv_typed<M40_TYPE_Q5_1>(be, w, x, y, n); break;
+		case M40_TYPE_Q8_0: st = mv_typed<M40_TYPE_Q8_0>(be, w, x, y, n); break;
+		case M40_TYPE_IQ4_NL: st = mv_typed<M40_TYPE_IQ4_NL>(be, w, x, y, n); break;
+		case M40_TYPE_Q2_K: st = mv_typed<M40_TYPE_Q2_K>(be, w, x, y, n); break;
+		case M40_TYPE_Q3_K: st = mv_typed<M40_TYPE_Q3_K>(be, w, x, y, n); break;
+		case M40_TYPE_Q4_K: st = mv_typed<M40_TYPE_Q4_K>(be, w, x, y, n); break;
+		case M40_TYPE_Q5_K: st = mv_typed<M40_TYPE_Q5_K>(be, w, x, y, n); break;
+		case M40_TYPE_Q6_K: st = mv_typed<M40_TYPE_Q6_K>(be, w, x, y, n); break;
+		default: return M40_E_UNSUPPORTED;
+		}
 	}
 	if (st == M40_E_UNSUPPORTED) {
 		unsigned grid = (unsigned)((w->rows + 3) / 4);

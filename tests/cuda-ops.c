@@ -315,6 +315,127 @@ out:
 	free(absw);
 }
 
+/* lim[i][r] = sum_c |w[r][c]| |x[i][c]| */
+static double *
+abs_limits(int type, const uint8_t *w, size_t rb, int64_t rows, int64_t cols, const float *x, int n)
+{
+	double *lim = xmalloc((size_t)n * rows * sizeof *lim);
+	float *deq = xmalloc((size_t)cols * sizeof *deq);
+	for (int64_t r = 0; r < rows; r++) {
+		if (m40_dequantize_row(type, w + r * rb, deq, cols) != M40_OK)
+			memset(deq, 0, (size_t)cols * sizeof *deq);
+		for (int i = 0; i < n; i++) {
+			double s = 0;
+			for (int64_t c = 0; c < cols; c++)
+				s += fabs((double)deq[c]) * fabs((double)x[(size_t)i * cols + c]);
+			lim[(size_t)i * rows + r] = s;
+		}
+	}
+	free(deq);
+	return lim;
+}
+
+/* The optional fused ops (Q, K, V in one; y += W x; silu(W_g x) * (W_u x))
+ * against the CPU's separate ops; rows odd (partial thread blocks). */
+static void
+test_fused(int type, int64_t rows, int64_t cols)
+{
+	static const int ns[] = { 1, 3, 8, 16, 40, 70 };
+	const int nmax = 70;
+	int64_t rr[3] = { rows, rows, rows / 2 + 1 };
+	size_t rb = 0;
+	uint8_t *h[3];
+	void *d[3];
+	m40_weight wc[3], wg[3];
+	float *yc[3], *yd[3];
+	m40_error err;
+
+	memset(&err, 0, sizeof err);
+	if (G->matmul_qkv == NULL || G->matmul_add == NULL || G->matmul_swiglu == NULL) {
+		printf("SKIP: no fused ops\n");
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		h[i] = random_weight(type, rr[i], cols, &rb);
+		d[i] = dev_copy(h[i], rb * (size_t)rr[i]);
+		wc[i] = (m40_weight){ h[i], type, rr[i], cols, rb };
+		wg[i] = (m40_weight){ d[i], type, rr[i], cols, rb };
+		yc[i] = xmalloc((size_t)nmax * rows * sizeof(float));
+		yd[i] = dev_nan((size_t)nmax * rows);
+	}
+	float *x = xmalloc((size_t)nmax * cols * sizeof *x), *xd = dev_copy(NULL, (size_t)nmax * cols * sizeof *x);
+	float *y0 = xmalloc((size_t)nmax * rows * sizeof *y0), *yg = xmalloc((size_t)nmax * rows * sizeof *yg);
+	float *want = xmalloc((size_t)nmax * rows * sizeof *want), *tmpd = dev_nan((size_t)nmax * rows);
+	double *sl = xmalloc((size_t)nmax * rows * sizeof *sl);
+	for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+		int n = ns[t];
+		char what[128];
+		double *lim[3];
+		size_t m = (size_t)n * rows;
+		fill(x, (size_t)n * cols, 1.0f);
+		if (G->upload(gb, xd, x, (size_t)n * cols * sizeof *x, &err) != M40_OK)
+			die("upload", &err);
+		for (int i = 0; i < 3; i++) {
+			if (C->matmul(cb, &wc[i], x, yc[i], n) != M40_OK)
+				die("cpu matmul", &err);
+			lim[i] = abs_limits(type, h[i], rb, rr[i], cols, x, n);
+			dev_poison(yd[i], m);
+		}
+		/* Q, K, V */
+		if (G->matmul_qkv(gb, &wg[0], &wg[1], &wg[2], xd, yd[0], yd[1], yd[2], n) != M40_OK || G->sync(gb, &err))
+			die("matmul_qkv", &err);
+		for (int i = 0; i < 3; i++) {
+			fetch(yg, yd[i], (size_t)n * rr[i] * sizeof *yg);
+			snprintf(what, sizeof what, "fused qkv %-6s out %d %3" PRId64 " x %-4" PRId64 " n=%-2d",
+				m40_type_name(type), i, rr[i], cols, n);
+			compare(what, yg, yc[i], (size_t)n * rr[i], lim[i], 0, 3e-5);
+		}
+		/* y += W x */
+		fill(y0, m, 4.0f);
+		if (G->upload(gb, yd[0], y0, m * sizeof *y0, &err) != M40_OK)
+			die("upload", &err);
+		dev_poison(tmpd, m);
+		if (G->matmul_add(gb, &wg[0], xd, yd[0], tmpd, n) != M40_OK || G->sync(gb, &err))
+			die("matmul_add", &err);
+		fetch(yg, yd[0], m * sizeof *yg);
+		for (size_t i = 0; i < m; i++) {
+			want[i] = y0[i] + yc[0][i];
+			sl[i] = lim[0][i] + fabs((double)y0[i]);
+		}
+		snprintf(what, sizeof what, "fused add %-6s %3" PRId64 " x %-4" PRId64 " n=%-2d", m40_type_name(type), rows,
+			cols, n);
+		compare(what, yg, want, m, sl, 0, 3e-5);
+		/* silu(W_g x) * (W_u x) */
+		dev_poison(yd[0], m);
+		if (G->matmul_swiglu(gb, &wg[0], &wg[1], xd, yd[0], tmpd, n) != M40_OK || G->sync(gb, &err))
+			die("matmul_swiglu", &err);
+		fetch(yg, yd[0], m * sizeof *yg);
+		for (size_t i = 0; i < m; i++) {
+			double g = yc[0][i], u = yc[1][i];
+			want[i] = (float)(g / (1.0 + exp(-g)) * u);
+			sl[i] = 1.1 * fabs(u) * lim[0][i] + (fabs(g) + 1e-3) * lim[1][i] + 1e-6 * fabs(want[i]) / 3e-5;
+		}
+		snprintf(what, sizeof what, "fused swiglu %-6s %3" PRId64 " x %-4" PRId64 " n=%-2d", m40_type_name(type),
+			rows, cols, n);
+		compare(what, yg, want, m, sl, 0, 3e-5);
+		for (int i = 0; i < 3; i++)
+			free(lim[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		G->free(gb, d[i]);
+		G->free(gb, yd[i]);
+		free(h[i]);
+		free(yc[i]);
+	}
+	G->free(gb, xd);
+	G->free(gb, tmpd);
+	free(x);
+	free(y0);
+	free(yg);
+	free(want);
+	free(sl);
+}
+
 static void
 test_get_rows(int type)
 {
@@ -748,7 +869,8 @@ bench(void)
 		static const int nb[] = { 1, 2, 4, 8, 16 };
 		for (size_t k = 0; k < sizeof nb / sizeof nb[0]; k++) {
 			b.n = nb[k];
-			if (nb[k] > 1 && type != M40_TYPE_Q4_K && type != M40_TYPE_Q4_0)
+			if (nb[k] > 1 && type != M40_TYPE_Q4_K && type != M40_TYPE_Q4_0 && type != M40_TYPE_Q6_K &&
+			    type != M40_TYPE_Q8_0)
 				break;
 			int reps = 30;
 			for (int i = 0; i < 3; i++)
@@ -829,6 +951,7 @@ main(int argc, char **argv)
 				test_matmul(type, 37, 2816, some_n, 6);
 		}
 		test_get_rows(type);
+		test_fused(type, 67, 512);
 	}
 	test_small_ops();
 	for (int neox = 0; neox < 2; neox++) {
