@@ -832,33 +832,47 @@ __device__ __forceinline__ void fb2x4(uint32_t v, float *f)
 
 template <int T> struct Q;
 
+/* Each format loads a lane's raw words of one block (load: NRAW words,
+ * every load of the R rows issued before any use) and decodes them (decode). */
+
 /* F16, BF16: a "block" of 256 columns, lane p takes columns 4p.. and
  * 128 + 4p.. (8-byte loads; a warp's x load is 512 contiguous bytes). */
 template <> struct Q<M40_TYPE_F16> {
-	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, SX = 0, ALIGN = 8 };
+	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, SX = 0, ALIGN = 8, NRAW = 4 };
 	static __device__ __forceinline__ int col(int p, int i) { return 4 * p + 128 * i; }
-	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
-		float (&nS)[G])
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
 		uint2 u = __ldg((const uint2 *)(b + 8 * p)), v = __ldg((const uint2 *)(b + 256 + 8 * p));
-		f[0] = h_lo(u.x); f[1] = h_hi(u.x); f[2] = h_lo(u.y); f[3] = h_hi(u.y);
-		f[4] = h_lo(v.x); f[5] = h_hi(v.x); f[6] = h_lo(v.y); f[7] = h_hi(v.y);
+		w[0] = u.x; w[1] = u.y; w[2] = v.x; w[3] = v.y;
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			f[2 * i] = h_lo(w[i]);
+			f[2 * i + 1] = h_hi(w[i]);
+		}
 		dA[0] = 1.0f;
 		nS[0] = 0.0f;
 	}
 };
 
 template <> struct Q<M40_TYPE_BF16> {
-	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, SX = 0, ALIGN = 8 };
+	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, SX = 0, ALIGN = 8, NRAW = 4 };
 	static __device__ __forceinline__ int col(int p, int i) { return 4 * p + 128 * i; }
-	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
+	{
+		Q<M40_TYPE_F16>::load(b, p, w);
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		uint2 u = __ldg((const uint2 *)(b + 8 * p)), v = __ldg((const uint2 *)(b + 256 + 8 * p));
-		f[0] = __uint_as_float(u.x << 16); f[1] = __uint_as_float(u.x & 0xFFFF0000u);
-		f[2] = __uint_as_float(u.y << 16); f[3] = __uint_as_float(u.y & 0xFFFF0000u);
-		f[4] = __uint_as_float(v.x << 16); f[5] = __uint_as_float(v.x & 0xFFFF0000u);
-		f[6] = __uint_as_float(v.y << 16); f[7] = __uint_as_float(v.y & 0xFFFF0000u);
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			f[2 * i] = __uint_as_float(w[i] << 16);
+			f[2 * i + 1] = __uint_as_float(w[i] & 0xFFFF0000u);
+		}
 		dA[0] = 1.0f;
 		nS[0] = 0.0f;
 	}
@@ -869,17 +883,22 @@ template <> struct Q<M40_TYPE_BF16> {
  * (high), so lanes 0, 1 read whole 32-byte sectors of x. */
 #define Q32_COL(p, i) (4 * (p) + 8 * ((i) & 1) + 16 * ((i) >> 1))
 template <> struct Q<M40_TYPE_Q4_0> {
-	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 2 };
+	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 2, NRAW = 3 };
 	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
-	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
+	{
+		w[0] = __ldg((const unsigned short *)b);
+		w[1] = ld32a2(b + 2 + 4 * p);
+		w[2] = ld32a2(b + 10 + 4 * p);
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		float d = ldh(b);
+		float d = h_lo(w[0]);
 #pragma unroll
 		for (int m = 0; m < 2; m++) {
-			uint32_t u = ld32a2(b + 2 + 4 * p + 8 * m);
-			fb2x4(u & 0x0F0F0F0Fu, f + 4 * m);
-			fb2x4((u >> 4) & 0x0F0F0F0Fu, f + 8 + 4 * m);
+			fb2x4(w[1 + m] & 0x0F0F0F0Fu, f + 4 * m);
+			fb2x4((w[1 + m] >> 4) & 0x0F0F0F0Fu, f + 8 + 4 * m);
 		}
 		dA[0] = d * (1.0f / 65536.0f);
 		nS[0] = -136.0f * d;
@@ -887,18 +906,22 @@ template <> struct Q<M40_TYPE_Q4_0> {
 };
 
 template <> struct Q<M40_TYPE_Q4_1> {
-	enum { QK = 32, BYTES = 20, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 4 };
+	enum { QK = 32, BYTES = 20, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 4, NRAW = 3 };
 	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
-	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
+	{
+		w[0] = ldg32(b);
+		w[1] = ldg32(b + 4 + 4 * p);
+		w[2] = ldg32(b + 12 + 4 * p);
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		uint32_t dm = ldg32(b);
-		float d = h_lo(dm), m = h_hi(dm);
+		float d = h_lo(w[0]), m = h_hi(w[0]);
 #pragma unroll
 		for (int k = 0; k < 2; k++) {
-			uint32_t u = ldg32(b + 4 + 4 * p + 8 * k);
-			fb2x4(u & 0x0F0F0F0Fu, f + 4 * k);
-			fb2x4((u >> 4) & 0x0F0F0F0Fu, f + 8 + 4 * k);
+			fb2x4(w[1 + k] & 0x0F0F0F0Fu, f + 4 * k);
+			fb2x4((w[1 + k] >> 4) & 0x0F0F0F0Fu, f + 8 + 4 * k);
 		}
 		dA[0] = d * (1.0f / 65536.0f);
 		nS[0] = m - 128.0f * d;
@@ -906,16 +929,23 @@ template <> struct Q<M40_TYPE_Q4_1> {
 };
 
 template <> struct Q<M40_TYPE_Q5_0> {
-	enum { QK = 32, BYTES = 22, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 2 };
+	enum { QK = 32, BYTES = 22, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 2, NRAW = 4 };
 	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
-	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
+	{
+		w[0] = __ldg((const unsigned short *)b);
+		w[1] = ld32a2(b + 2);
+		w[2] = ld32a2(b + 6 + 4 * p);
+		w[3] = ld32a2(b + 14 + 4 * p);
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		float d = ldh(b);
-		uint32_t qh = ld32a2(b + 2);
+		float d = h_lo(w[0]);
+		uint32_t qh = w[1];
 #pragma unroll
 		for (int m = 0; m < 2; m++) {
-			uint32_t u = ld32a2(b + 6 + 4 * p + 8 * m);
+			uint32_t u = w[2 + m];
 			int c = 4 * p + 8 * m;
 			fb2x4((u & 0x0F0F0F0Fu) | spread4((qh >> c) & 0xF), f + 4 * m);
 			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | spread4((qh >> (16 + c)) & 0xF), f + 8 + 4 * m);
@@ -926,16 +956,23 @@ template <> struct Q<M40_TYPE_Q5_0> {
 };
 
 template <> struct Q<M40_TYPE_Q5_1> {
-	enum { QK = 32, BYTES = 24, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 4 };
+	enum { QK = 32, BYTES = 24, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 4, NRAW = 4 };
 	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
-	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
+	{
+		w[0] = ldg32(b);
+		w[1] = ldg32(b + 4);
+		w[2] = ldg32(b + 8 + 4 * p);
+		w[3] = ldg32(b + 16 + 4 * p);
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		uint32_t dm = ldg32(b), qh = ldg32(b + 4);
-		float d = h_lo(dm), m = h_hi(dm);
+		float d = h_lo(w[0]), m = h_hi(w[0]);
+		uint32_t qh = w[1];
 #pragma unroll
 		for (int k = 0; k < 2; k++) {
-			uint32_t u = ldg32(b + 8 + 4 * p + 8 * k);
+			uint32_t u = w[2 + k];
 			int c = 4 * p + 8 * k;
 			fb2x4((u & 0x0F0F0F0Fu) | spread4((qh >> c) & 0xF), f + 4 * k);
 			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | spread4((qh >> (16 + c)) & 0xF), f + 8 + 4 * k);
@@ -948,44 +985,73 @@ template <> struct Q<M40_TYPE_Q5_1> {
 /* Q8_0: 8 lanes a block, 4 columns each (a warp's x load is 512
  * contiguous bytes); values exact by byte 0 of 2^23 and one FADD. */
 template <> struct Q<M40_TYPE_Q8_0> {
-	enum { QK = 32, BYTES = 34, LPB = 8, W = 4, G = 1, SX = 0, ALIGN = 2 };
+	enum { QK = 32, BYTES = 34, LPB = 8, W = 4, G = 1, SX = 0, ALIGN = 2, NRAW = 2 };
 	static __device__ __forceinline__ int col(int p, int i) { return 4 * p; }
-	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
+	{
+		w[0] = __ldg((const unsigned short *)b);
+		w[1] = ld32a2(b + 2 + 4 * p);
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		uint32_t u = ld32a2(b + 2 + 4 * p) ^ 0x80808080u;
+		uint32_t u = w[1] ^ 0x80808080u;
 		f[0] = FB0(u, 0) - 8388736.0f;
 		f[1] = FB0(u, 1) - 8388736.0f;
 		f[2] = FB0(u, 2) - 8388736.0f;
 		f[3] = FB0(u, 3) - 8388736.0f;
-		dA[0] = ldh(b);
+		dA[0] = h_lo(w[0]);
 		nS[0] = 0.0f;
 	}
 };
+
+/* Q4_K / Q5_K scales from the 3 scale words a, b, c (k4_scales). */
+__device__ __forceinline__ void k4_scales_w(uint32_t a, uint32_t b, uint32_t c, int j, float d, float dmin,
+	float (&dl)[2], float (&ml)[2])
+{
+	uint32_t sh = 16 * (j & 1);
+	a >>= sh;
+	b >>= sh;
+	c >>= sh;
+	uint32_t sc = j < 2 ? (a & 0x3F3Fu) : ((c & 0x0F0Fu) | ((a >> 2) & 0x3030u));
+	uint32_t m = j < 2 ? (b & 0x3F3Fu) : (((c >> 4) & 0x0F0Fu) | ((b >> 2) & 0x3030u));
+	float d6 = d * (1.0f / 65536.0f), m6 = dmin * (1.0f / 65536.0f);
+	dl[0] = fmaf(d6, FB2(sc, 0), -128.0f * d);
+	dl[1] = fmaf(d6, FB2(sc, 1), -128.0f * d);
+	ml[0] = fmaf(m6, FB2(m, 0), -128.0f * dmin);
+	ml[1] = fmaf(m6, FB2(m, 1), -128.0f * dmin);
+}
 
 /* Q4_K: 8 lanes a super-block; lane p = 2j + k takes the words at
  * qs[32j + 4k + 8m] (m = 0..3): low nibbles are columns 64j + 4k + 8m.. of
  * sub-block 2j, high nibbles the same of sub-block 2j+1 (32 columns on), so
  * lanes k = 0, 1 read whole 32-byte sectors of x. */
 template <> struct Q<M40_TYPE_Q4_K> {
-	enum { QK = 256, BYTES = 144, LPB = 8, W = 32, G = 2, SX = 1, ALIGN = 4 };
+	enum { QK = 256, BYTES = 144, LPB = 8, W = 32, G = 2, SX = 1, ALIGN = 4, NRAW = 8 };
 	static __device__ __forceinline__ int col(int p, int i)
 	{
 		return 64 * (p >> 1) + 4 * (p & 1) + 8 * (i & 3) + 32 * (i >> 2);
 	}
-	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
+	{
+		const uint8_t *q = b + 16 + 32 * (p >> 1) + 4 * (p & 1);
+		w[0] = ldg32(b);
+		w[1] = ldg32(b + 4);
+		w[2] = ldg32(b + 8);
+		w[3] = ldg32(b + 12);
+#pragma unroll
+		for (int m = 0; m < 4; m++)
+			w[4 + m] = ldg32(q + 8 * m);
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		int j = p >> 1, k = p & 1;
-		uint32_t dd = ldg32(b);
 		float dl[2], ml[2];
-		k4_scales(b + 4, j, h_lo(dd), h_hi(dd), dl, ml);
-		const uint8_t *q = b + 16 + 32 * j + 4 * k;
+		k4_scales_w(w[1], w[2], w[3], p >> 1, h_lo(w[0]), h_hi(w[0]), dl, ml);
 #pragma unroll
 		for (int m = 0; m < 4; m++) {
-			uint32_t u = ldg32(q + 8 * m);
-			fb2x4(u & 0x0F0F0F0Fu, f + 4 * m);
-			fb2x4((u >> 4) & 0x0F0F0F0Fu, f + 16 + 4 * m);
+			fb2x4(w[4 + m] & 0x0F0F0F0Fu, f + 4 * m);
+			fb2x4((w[4 + m] >> 4) & 0x0F0F0F0Fu, f + 16 + 4 * m);
 		}
 #pragma unroll
 		for (int g = 0; g < 2; g++) {
@@ -996,22 +1062,33 @@ template <> struct Q<M40_TYPE_Q4_K> {
 };
 
 template <> struct Q<M40_TYPE_Q5_K> {
-	enum { QK = 256, BYTES = 176, LPB = 8, W = 32, G = 2, SX = 1, ALIGN = 4 };
+	enum { QK = 256, BYTES = 176, LPB = 8, W = 32, G = 2, SX = 1, ALIGN = 4, NRAW = 12 };
 	static __device__ __forceinline__ int col(int p, int i)
 	{
 		return 64 * (p >> 1) + 4 * (p & 1) + 8 * (i & 3) + 32 * (i >> 2);
 	}
-	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
-		float (&nS)[G])
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		int j = p >> 1, k = p & 1;
-		uint32_t dd = ldg32(b);
-		float dl[2], ml[2];
-		k4_scales(b + 4, j, h_lo(dd), h_hi(dd), dl, ml);
-		const uint8_t *q = b + 48 + 32 * j + 4 * k, *qh = b + 16 + 4 * k;
+		const uint8_t *q = b + 48 + 32 * (p >> 1) + 4 * (p & 1), *qh = b + 16 + 4 * (p & 1);
+		w[0] = ldg32(b);
+		w[1] = ldg32(b + 4);
+		w[2] = ldg32(b + 8);
+		w[3] = ldg32(b + 12);
 #pragma unroll
 		for (int m = 0; m < 4; m++) {
-			uint32_t u = ldg32(q + 8 * m), e = ldg32(qh + 8 * m) >> (2 * j);
+			w[4 + m] = ldg32(q + 8 * m);
+			w[8 + m] = ldg32(qh + 8 * m);
+		}
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		int j = p >> 1;
+		float dl[2], ml[2];
+		k4_scales_w(w[1], w[2], w[3], j, h_lo(w[0]), h_hi(w[0]), dl, ml);
+#pragma unroll
+		for (int m = 0; m < 4; m++) {
+			uint32_t u = w[4 + m], e = w[8 + m] >> (2 * j);
 			fb2x4((u & 0x0F0F0F0Fu) | ((e << 4) & 0x10101010u), f + 4 * m);
 			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | ((e << 3) & 0x10101010u), f + 16 + 4 * m);
 		}
@@ -1027,33 +1104,39 @@ template <> struct Q<M40_TYPE_Q5_K> {
  * (kk >> 1) + 4 * (kk & 1) and l0 + 8 (4 each, one scale) of the 4 groups
  * g of half h: columns 128h + 32g + l. */
 template <> struct Q<M40_TYPE_Q6_K> {
-	enum { QK = 256, BYTES = 210, LPB = 8, W = 32, G = 4, SX = 1, ALIGN = 2 };
+	enum { QK = 256, BYTES = 210, LPB = 8, W = 32, G = 4, SX = 1, ALIGN = 2, NRAW = 11 };
 	static __device__ __forceinline__ int l0(int p) { return 16 * ((p >> 1) & 1) + 4 * (p & 1); }
 	static __device__ __forceinline__ int col(int p, int i)
 	{
 		return 128 * (p >> 2) + l0(p) + 8 * (i & 1) + 32 * (i >> 1);
 	}
-	static __device__ __forceinline__ void decode(const uint8_t *b, int p, float (&f)[W], float (&dA)[G],
-		float (&nS)[G])
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
 		int h = p >> 2, l = l0(p);
-		float d = ldh(b + 208);
-		uint32_t wa[2], wb[2], wh[2];
+		w[0] = __ldg((const unsigned short *)(b + 208));
 #pragma unroll
 		for (int m = 0; m < 2; m++) {
-			wa[m] = ld32a2(b + 64 * h + l + 8 * m);
-			wb[m] = ld32a2(b + 64 * h + 32 + l + 8 * m);
-			wh[m] = ld32a2(b + 128 + 32 * h + l + 8 * m);
+			w[1 + m] = ld32a2(b + 64 * h + l + 8 * m);
+			w[3 + m] = ld32a2(b + 64 * h + 32 + l + 8 * m);
+			w[5 + m] = ld32a2(b + 128 + 32 * h + l + 8 * m);
 		}
 		const signed char *sc = (const signed char *)(b + 192 + 8 * h + (l >> 4));
+#pragma unroll
+		for (int g = 0; g < 4; g++)
+			w[7 + g] = (uint32_t)(int)__ldg(sc + 2 * g);
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		float d = h_lo(w[0]);
 #pragma unroll
 		for (int g = 0; g < 4; g++) {
 #pragma unroll
 			for (int m = 0; m < 2; m++) {
-				uint32_t l4 = ((g & 1) ? wb[m] : wa[m]) >> (4 * (g >> 1));
-				fb2x4((l4 & 0x0F0F0F0Fu) | (((wh[m] >> (2 * g)) & 0x03030303u) << 4), f + 8 * g + 4 * m);
+				uint32_t l4 = ((g & 1) ? w[3 + m] : w[1 + m]) >> (4 * (g >> 1));
+				fb2x4((l4 & 0x0F0F0F0Fu) | (((w[5 + m] >> (2 * g)) & 0x03030303u) << 4), f + 8 * g + 4 * m);
 			}
-			float dl = d * (float)__ldg(sc + 2 * g);
+			float dl = d * (float)(int)w[7 + g];
 			dA[g] = dl * (1.0f / 65536.0f);
 			nS[g] = -160.0f * dl;
 		}
@@ -1156,6 +1239,10 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 			acc[r][s] = 0.0f;
 	for (int ib = warp * BPI + lane / F::LPB; ib < nb; ib += Q_NWK * BPI) {
 		const float *xb = x + (size_t)ib * F::QK;
+		uint32_t raw[R][F::NRAW];
+#pragma unroll
+		for (int r = 0; r < R; r++)
+			F::load(rp[r] + (size_t)ib * F::BYTES, part, raw[r]);
 		if (QR<T, N>::XS) {
 			/* few sequences: x stays in registers, rows decoded in turn */
 			float xv[N][F::W], S[N][F::G];
@@ -1165,7 +1252,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 #pragma unroll
 			for (int r = 0; r < R; r++) {
 				float f[F::W], dA[F::G], nS[F::G];
-				F::decode(rp[r] + (size_t)ib * F::BYTES, part, f, dA, nS);
+				F::decode(raw[r], part, f, dA, nS);
 #pragma unroll
 				for (int s = 0; s < N; s++)
 #pragma unroll
@@ -1178,7 +1265,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 			float f[R][F::W], dA[R][F::G], nS[R][F::G];
 #pragma unroll
 			for (int r = 0; r < R; r++)
-				F::decode(rp[r] + (size_t)ib * F::BYTES, part, f[r], dA[r], nS[r]);
+				F::decode(raw[r], part, f[r], dA[r], nS[r]);
 #pragma unroll
 			for (int s = 0; s < N; s++) {
 				float xv[F::W], S[F::G];
