@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -84,6 +85,60 @@ cli_try_help(void)
 {
 	fprintf(stderr, _("Try '%s --help' for more information.\n"), program_name);
 	exit(M40_EXIT_FAILURE);
+}
+
+noreturn void
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", program_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, _(" (try '%s --help')\n"), program_name);
+	exit(M40_EXIT_FAILURE);
+}
+
+noreturn void
+cli_bad_option(int c, char **argv)
+{
+	if (c == ':') {
+		if (optopt != 0)
+			cli_usage_error(_("option requires an argument -- '%c'"), optopt);
+		cli_usage_error(_("option '%s' requires an argument"), argv[optind - 1]);
+	}
+	if (optopt != 0)
+		cli_usage_error(_("invalid option -- '%c'"), optopt);
+	cli_usage_error(_("unrecognized option '%s'"), argv[optind - 1]);
+}
+
+long
+cli_parse_long(const char *arg, const char *opt, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
+		cli_usage_error(_("invalid value '%s' for %s (an integer from %ld to %ld)"), arg, opt,
+			min, max);
+	return v;
+}
+
+double
+cli_parse_double(const char *arg, const char *opt, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !(v >= min && v <= max))
+		cli_usage_error(_("invalid value '%s' for %s (a number from %g to %g)"), arg, opt, min, max);
+	return v;
 }
 
 void

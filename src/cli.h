@@ -35,6 +35,13 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void cli_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "Try 'PROGRAM --help' for more information." and exit 1. */
 noreturn void cli_try_help(void);
+/* Bad usage on one line: "PROGRAM: message (try 'PROGRAM --help')", exit 1. */
+noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* getopt_long (optstring starting with ':') returned c, ':' or '?': say why, exit 1. */
+noreturn void cli_bad_option(int c, char **argv);
+/* The whole of arg as a number in [min, max], else a usage error naming opt. */
+long cli_parse_long(const char *arg, const char *opt, long min, long max);
+double cli_parse_double(const char *arg, const char *opt, double min, double max);
 /* --version text: "PROGRAM (m40-llm) VERSION", copyright and licence. */
 void cli_version(void);
 /* The closing lines of --help: where to report bugs and the home page. */

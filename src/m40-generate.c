@@ -138,55 +138,11 @@ usage(void)
 	cli_help_footer();
 }
 
-/* Bad usage: one line naming the problem and where help is, exit 1. */
-static noreturn void __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", cli_program());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, _(" (try '%s --help')\n"), cli_program());
-	exit(M40_EXIT_FAILURE);
-}
-
-/* Strict number parsing: the whole argument, in range, or a usage error. */
-static long
-parse_long(const char *arg, const char *opt, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
-		usage_error(_("invalid value '%s' for %s (an integer from %ld to %ld)"), arg, opt, min, max);
-	}
-	return v;
-}
-
-static float
-parse_float(const char *arg, const char *opt, double min, double max)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno != 0 || end == arg || *end != '\0' || !(v >= min && v <= max)) {
-		usage_error(_("invalid value '%s' for %s (a number from %g to %g)"), arg, opt, min, max);
-	}
-	return (float)v;
-}
-
 static const char *
 check_backend(const char *name, const char *where)
 {
 	if (strcmp(name, "cpu") != 0 && strcmp(name, "cuda") != 0 && strcmp(name, "auto") != 0) {
-		usage_error(_("invalid backend '%s' in %s (cpu, cuda or auto)"), name, where);
+		cli_usage_error(_("invalid backend '%s' in %s (cpu, cuda or auto)"), name, where);
 	}
 	return name;
 }
@@ -221,46 +177,46 @@ parse_options(int argc, char **argv, options *o)
 			o->text = true;
 			break;
 		case 'n':
-			o->gen.n_predict = (int)parse_long(optarg, "-n", -1, INT_MAX);
+			o->gen.n_predict = (int)cli_parse_long(optarg, "-n", -1, INT_MAX);
 			break;
 		case 'c':
-			o->n_ctx = (int)parse_long(optarg, "-c", 1, INT_MAX);
+			o->n_ctx = (int)cli_parse_long(optarg, "-c", 1, INT_MAX);
 			break;
 		case 'b':
-			o->n_batch = (int)parse_long(optarg, "-b", 1, INT_MAX);
+			o->n_batch = (int)cli_parse_long(optarg, "-b", 1, INT_MAX);
 			break;
 		case 't':
-			o->n_threads = (int)parse_long(optarg, "-t", 0, 4096);
+			o->n_threads = (int)cli_parse_long(optarg, "-t", 0, 4096);
 			break;
 		case OPT_PARALLEL:
-			o->parallel = (int)parse_long(optarg, "--parallel", 1, 4096);
+			o->parallel = (int)cli_parse_long(optarg, "--parallel", 1, 4096);
 			break;
 		case OPT_GREEDY:
 			o->gen.sampling.temperature = 0.0f;
 			break;
 		case OPT_TEMP:
-			o->gen.sampling.temperature = parse_float(optarg, "--temp", 0, 1e6);
+			o->gen.sampling.temperature = (float)cli_parse_double(optarg, "--temp", 0, 1e6);
 			break;
 		case OPT_TOP_K:
-			o->gen.sampling.top_k = (int)parse_long(optarg, "--top-k", 0, INT_MAX);
+			o->gen.sampling.top_k = (int)cli_parse_long(optarg, "--top-k", 0, INT_MAX);
 			break;
 		case OPT_TOP_P:
-			o->gen.sampling.top_p = parse_float(optarg, "--top-p", 0, 1);
+			o->gen.sampling.top_p = (float)cli_parse_double(optarg, "--top-p", 0, 1);
 			break;
 		case OPT_MIN_P:
-			o->gen.sampling.min_p = parse_float(optarg, "--min-p", 0, 1);
+			o->gen.sampling.min_p = (float)cli_parse_double(optarg, "--min-p", 0, 1);
 			break;
 		case OPT_REPEAT_PENALTY:
-			o->gen.sampling.repeat_penalty = parse_float(optarg, "--repeat-penalty", 1e-6, 1e6);
+			o->gen.sampling.repeat_penalty = (float)cli_parse_double(optarg, "--repeat-penalty", 1e-6, 1e6);
 			break;
 		case OPT_REPEAT_LAST_N:
-			o->gen.sampling.penalty_last_n = (int)parse_long(optarg, "--repeat-last-n", -1, INT_MAX);
+			o->gen.sampling.penalty_last_n = (int)cli_parse_long(optarg, "--repeat-last-n", -1, INT_MAX);
 			break;
 		case OPT_FREQ_PENALTY:
-			o->gen.sampling.freq_penalty = parse_float(optarg, "--frequency-penalty", -1e6, 1e6);
+			o->gen.sampling.freq_penalty = (float)cli_parse_double(optarg, "--frequency-penalty", -1e6, 1e6);
 			break;
 		case OPT_PRESENCE_PENALTY:
-			o->gen.sampling.presence_penalty = parse_float(optarg, "--presence-penalty", -1e6, 1e6);
+			o->gen.sampling.presence_penalty = (float)cli_parse_double(optarg, "--presence-penalty", -1e6, 1e6);
 			break;
 		case 's': {
 			char *end;
@@ -268,7 +224,7 @@ parse_options(int argc, char **argv, options *o)
 			errno = 0;
 			o->gen.sampling.seed = strtoull(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' || *optarg == '-') {
-				usage_error(_("invalid value '%s' for %s (an integer from 0 to %llu)"), optarg,
+				cli_usage_error(_("invalid value '%s' for %s (an integer from 0 to %llu)"), optarg,
 					"--seed", (unsigned long long)UINT64_MAX);
 			}
 			o->seed_given = true;
@@ -276,7 +232,7 @@ parse_options(int argc, char **argv, options *o)
 		}
 		case OPT_STOP:
 			if (*optarg == '\0') {
-				usage_error(_("--stop needs a non-empty string"));
+				cli_usage_error(_("--stop needs a non-empty string"));
 			}
 			stops[n_stops++] = optarg;
 			break;
@@ -296,7 +252,7 @@ parse_options(int argc, char **argv, options *o)
 			o->backend = check_backend(optarg, "--backend");
 			break;
 		case OPT_GPU:
-			o->gpu = (int)parse_long(optarg, "--gpu", 0, 1024);
+			o->gpu = (int)cli_parse_long(optarg, "--gpu", 0, 1024);
 			break;
 		case 'v':
 			o->gen.verbose = true;
@@ -310,18 +266,12 @@ parse_options(int argc, char **argv, options *o)
 		case OPT_VERSION:
 			cli_version();
 			exit(M40_EXIT_OK);
-		case ':':
-			if (optopt != 0)
-				usage_error(_("option requires an argument -- '%c'"), optopt);
-			usage_error(_("option '%s' requires an argument"), argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				usage_error(_("invalid option -- '%c'"), optopt);
-			usage_error(_("unrecognized option '%s'"), argv[optind - 1]);
+			cli_bad_option(c, argv);
 		}
 	}
 	if (optind < argc) {
-		usage_error(_("extra operand '%s' (prompts come on standard input or with -p)"),
+		cli_usage_error(_("extra operand '%s' (prompts come on standard input or with -p)"),
 			argv[optind]);
 	}
 	if (o->backend == NULL) {

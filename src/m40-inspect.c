@@ -67,34 +67,6 @@ usage(void)
 	cli_help_footer();
 }
 
-/* A usage error on one line, as m40-generate gives them; exit 1. */
-static noreturn void __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", cli_program());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, _(" (try '%s --help')\n"), cli_program());
-	exit(M40_EXIT_FAILURE);
-}
-
-static int
-parse_count(const char *arg, const char *what, int max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < 1 || v > max)
-		usage_error(_("invalid %s: '%s' (a whole number from 1 to %d)"), what, arg, max);
-	return (int)v;
-}
-
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
@@ -138,13 +110,13 @@ parse_options(int argc, char **argv, struct options *o)
 			o->vram = true;
 			break;
 		case 'c':
-			o->n_ctx = parse_count(optarg, _("context size"), 1 << 24);
+			o->n_ctx = (int)cli_parse_long(optarg, "-c", 1, 1 << 24);
 			break;
 		case 'b':
-			o->n_batch = parse_count(optarg, _("batch size"), 1 << 20);
+			o->n_batch = (int)cli_parse_long(optarg, "-b", 1, 1 << 20);
 			break;
 		case 's':
-			o->n_seq = parse_count(optarg, _("number of sequences"), 1 << 16);
+			o->n_seq = (int)cli_parse_long(optarg, "-s", 1, 1 << 16);
 			break;
 		case OPT_DEVICES:
 			o->devices = true;
@@ -155,31 +127,25 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_VERSION:
 			cli_version();
 			exit(M40_EXIT_OK);
-		case ':':
-			if (optopt != 0)
-				usage_error(_("option requires an argument -- '%c'"), optopt);
-			usage_error(_("option '%s' requires an argument"), argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				usage_error(_("invalid option -- '%c'"), optopt);
-			usage_error(_("unrecognized option '%s'"), argv[optind - 1]);
+			cli_bad_option(c, argv);
 		}
 	}
 	if (optind < argc) {
 		if (o->model != NULL)
-			usage_error(_("give the model either as MODEL or with -m, not both"));
+			cli_usage_error(_("give the model either as MODEL or with -m, not both"));
 		o->model = argv[optind++];
 	}
 	if (optind < argc)
-		usage_error(_("extra operand '%s'"), argv[optind]);
+		cli_usage_error(_("extra operand '%s'"), argv[optind]);
 	if (o->kv != NULL && (o->json || o->tensors || o->vram))
-		usage_error(_("--kv prints one value and takes no other output option"));
+		cli_usage_error(_("--kv prints one value and takes no other output option"));
 	if (o->full && !o->json)
-		usage_error(_("--full goes with --json"));
+		cli_usage_error(_("--full goes with --json"));
 	if ((o->n_ctx || o->n_batch || o->n_seq) && !o->vram)
-		usage_error(_("-c, -b and -s go with --vram"));
+		cli_usage_error(_("-c, -b and -s go with --vram"));
 	if (o->devices && (o->model || o->kv || o->tensors || o->vram))
-		usage_error(_("--devices takes no model and no other option but --json"));
+		cli_usage_error(_("--devices takes no model and no other option but --json"));
 }
 
 /* Bytes with binary units: "512 B", "1.5 KiB", "3.82 GiB". */

@@ -55,20 +55,6 @@ usage(void)
 	cli_help_footer();
 }
 
-static noreturn void __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", cli_program());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, _(" (try '%s --help')\n"), cli_program());
-	exit(M40_EXIT_FAILURE);
-}
-
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
@@ -121,24 +107,18 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_VERSION:
 			cli_version();
 			exit(M40_EXIT_OK);
-		case ':':
-			if (optopt != 0)
-				usage_error(_("option requires an argument -- '%c'"), optopt);
-			usage_error(_("option '%s' requires an argument"), argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				usage_error(_("invalid option -- '%c'"), optopt);
-			usage_error(_("unrecognized option '%s'"), argv[optind - 1]);
+			cli_bad_option(c, argv);
 		}
 	}
 	if (optind < argc)
-		usage_error(_("extra operand '%s'"), argv[optind]);
+		cli_usage_error(_("extra operand '%s'"), argv[optind]);
 	if (o->lines && o->prompt != NULL)
-		usage_error(_("-l reads standard input: it does not go with -p"));
+		cli_usage_error(_("-l reads standard input: it does not go with -p"));
 	if (o->pieces && o->json)
-		usage_error(_("--pieces and --json are different outputs: choose one"));
+		cli_usage_error(_("--pieces and --json are different outputs: choose one"));
 	if (o->decode && (o->pieces || o->json || o->no_bos || o->lines || o->prompt != NULL))
-		usage_error(_("-d reads ids on standard input and takes only -m and --special"));
+		cli_usage_error(_("-d reads ids on standard input and takes only -m and --special"));
 }
 
 /* ---- output ------------------------------------------------------------- */
