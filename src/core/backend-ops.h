@@ -133,6 +133,11 @@ typedef struct m40_backend_ops {
 	/* gate = silu(w_gate x) * (w_up x); up ([n][w_up->rows]) is scratch. */
 	m40_status (*matmul_swiglu)(m40_backend *be, const m40_weight *w_gate, const m40_weight *w_up,
 		const float *x, float *gate, float *up, int n);
+	/* rope on q (kv->n_head heads) and k (kv->n_head_kv), then kv_store of
+	 * the rotated k and v; k itself may be left unrotated. */
+	m40_status (*rope_kv_store)(m40_backend *be, const m40_kv_layout *kv, const m40_rope *rope, float *q,
+		const float *k, const float *v, void *k_cache, void *v_cache, const int32_t *seq,
+		const int32_t *pos, int n);
 } m40_backend_ops;
 
 /* The backends compiled in (backend.c); NULL if absent. */

@@ -492,9 +492,14 @@ layer_step(m40_engine *e, const struct layer *L, int n)
 		TRY(o->rmsnorm(be, s->k, L->k_norm, s->k, n * hp->n_head_kv, hp->head_dim,
 			hp->norm_eps));
 	}
-	TRY(o->rope(be, s->q, s->pos, n, hp->n_head, hp->head_dim, &e->rope));
-	TRY(o->rope(be, s->k, s->pos, n, hp->n_head_kv, hp->head_dim, &e->rope));
-	TRY(o->kv_store(be, &e->kv, L->k_cache, L->v_cache, s->k, s->v, s->seq, s->pos, n));
+	if (o->rope_kv_store != NULL) {
+		TRY(o->rope_kv_store(be, &e->kv, &e->rope, s->q, s->k, s->v, L->k_cache, L->v_cache, s->seq,
+			s->pos, n));
+	} else {
+		TRY(o->rope(be, s->q, s->pos, n, hp->n_head, hp->head_dim, &e->rope));
+		TRY(o->rope(be, s->k, s->pos, n, hp->n_head_kv, hp->head_dim, &e->rope));
+		TRY(o->kv_store(be, &e->kv, L->k_cache, L->v_cache, s->k, s->v, s->seq, s->pos, n));
+	}
 	TRY(o->attention(be, &e->kv, L->k_cache, L->v_cache, s->q, s->seq, s->pos, n, e->attn_scale,
 		s->att));
 	if (o->matmul_add != NULL) {
