@@ -193,6 +193,12 @@ static m40_status cu_open(int device, int n_threads, m40_backend **out, m40_erro
 	if (be == NULL)
 		return m40_error_set(err, M40_E_NOMEM, _("out of memory"));
 	be->device = device;
+	be->mv_batch = M40_CUDA_MV_BATCH;
+	{
+		const char *mb = getenv("M40_CUDA_MV_BATCH");
+		if (mb != NULL && atoi(mb) >= 0)
+			be->mv_batch = atoi(mb) < M40_CUDA_MV_BATCH ? atoi(mb) : M40_CUDA_MV_BATCH;
+	}
 	if ((e = cudaSetDevice(device)) != cudaSuccess
 		|| (e = cudaStreamCreateWithFlags(&be->stream, cudaStreamNonBlocking)) != cudaSuccess
 		|| (e = cudaStreamCreateWithFlags(&be->copy_stream, cudaStreamNonBlocking)) != cudaSuccess)
@@ -421,7 +427,7 @@ static m40_status cu_matmul(m40_backend *be, const m40_weight *w, const float *x
 		}
 		return M40_E_UNSUPPORTED;
 	}
-	if (n <= M40_CUDA_MV_BATCH)
+	if (n <= be->mv_batch)
 		return m40c_matvec(be, w, x, y, n);
 	return m40c_gemm(be, w, x, y, n);
 }
@@ -533,6 +539,7 @@ static const m40_backend_ops cuda_ops = {
 	cu_matmul_add,
 	cu_matmul_qkv,
 	cu_matmul_swiglu,
+	m40c_rope_kv_store,
 };
 
 extern "C" const m40_backend_ops *m40i_backend_cuda(void)

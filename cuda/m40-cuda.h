@@ -48,6 +48,9 @@ struct m40_backend {
 	unsigned char graph_state[M40_CUDA_GRAPH_MAX + 1];
 	cudaGraphExec_t graph[M40_CUDA_GRAPH_MAX + 1];
 	int capturing;
+	/* decode batches up to this size take the matrix-vector kernels
+	 * (M40_CUDA_MV_BATCH, or $M40_CUDA_MV_BATCH at open for measuring) */
+	int mv_batch;
 };
 
 /* backend-cuda.cu */
@@ -83,6 +86,9 @@ m40_status m40c_rope(m40_backend *be, float *x, const int32_t *pos, int n, int n
 	const m40_rope *rope);
 m40_status m40c_kv_store(m40_backend *be, const m40_kv_layout *kv, void *k_cache, void *v_cache,
 	const float *k, const float *v, const int32_t *seq, const int32_t *pos, int n);
+/* rope(q), rope(k) and kv_store in one launch (k itself is not rotated). */
+m40_status m40c_rope_kv_store(m40_backend *be, const m40_kv_layout *kv, const m40_rope *rope, float *q,
+	const float *k, const float *v, void *k_cache, void *v_cache, const int32_t *seq, const int32_t *pos, int n);
 m40_status m40c_gather_rows(m40_backend *be, const float *x, const int32_t *rows, int n_out, int dim, float *y);
 /* attention.cu */
 m40_status m40c_attention(m40_backend *be, const m40_kv_layout *kv, const void *k_cache, const void *v_cache,

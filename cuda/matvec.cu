@@ -1404,7 +1404,7 @@ m40_status m40c_matvec_fused(m40_backend *be, int fuse, const m40_weight *const 
 	int mode = fuse == M40C_FUSE_ADD ? MV_ADD : fuse == M40C_FUSE_SWIGLU ? MV_SWIGLU : MV_STORE;
 	if (n <= 0)
 		return M40_OK;
-	if (n > M40_CUDA_MV_BATCH || nw < 1 || nw > 3)
+	if (n > be->mv_batch || nw < 1 || nw > 3)
 		return M40_E_UNSUPPORTED;
 	m40_status st = mvq_any(be, w, nw, mode, x, y, n);
 	return st == M40_OK ? m40c_check(be, "fused matmul") : st;

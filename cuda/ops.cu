@@ -106,6 +106,56 @@ __global__ void kv_store_kernel(__half *__restrict__ kc, __half *__restrict__ vc
 	vc[o] = __float2half_rn(v[(size_t)i * kv_dim + j]);
 }
 
+/* RoPE on q and k and the KV store in one launch: blockIdx.y is the token;
+ * threads [0, nq) rotate q's pairs in place, threads nq + j (j < kv_dim)
+ * store element j of v and of the rotated k (computed from k, which is left
+ * as it is) into the caches. */
+__global__ void rope_kv_kernel(float *__restrict__ q, const float *__restrict__ k, const float *__restrict__ v,
+	__half *__restrict__ kc, __half *__restrict__ vc, const int32_t *__restrict__ seq,
+	const int32_t *__restrict__ pos, int n_head, int n_head_kv, int head_dim, int n_dims, int neox,
+	float freq_base, float freq_scale, const float *__restrict__ ff, int n_seq, int n_ctx)
+{
+	const int half = n_dims / 2, nq = n_head * half, kv_dim = n_head_kv * head_dim;
+	const int t = blockIdx.x * blockDim.x + threadIdx.x, row = blockIdx.y;
+	const int p = pos[row];
+	if (t < nq) {
+		int h = t / half, i = t % half;
+		float *xh = q + (size_t)row * n_head * head_dim + (size_t)h * head_dim;
+		double theta = (double)p * freq_scale * pow((double)freq_base, -2.0 * i / n_dims);
+		if (ff)
+			theta /= ff[i];
+		double sd, cd;
+		sincos(theta, &sd, &cd);
+		float sn = (float)sd, c = (float)cd;
+		int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+		float x0 = xh[a], x1 = xh[b];
+		xh[a] = x0 * c - x1 * sn;
+		xh[b] = x0 * sn + x1 * c;
+		return;
+	}
+	const int j = t - nq, sq = seq[row];
+	if (j >= kv_dim || sq < 0 || sq >= n_seq || p < 0 || p >= n_ctx)
+		return;
+	const float *kh = k + (size_t)row * kv_dim + (size_t)(j / head_dim) * head_dim;
+	const int d = j % head_dim;
+	float val = kh[d];
+	if (d < n_dims) {
+		int i = neox ? (d < half ? d : d - half) : d / 2;
+		int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+		double theta = (double)p * freq_scale * pow((double)freq_base, -2.0 * i / n_dims);
+		if (ff)
+			theta /= ff[i];
+		double sd, cd;
+		sincos(theta, &sd, &cd);
+		float sn = (float)sd, c = (float)cd;
+		float x0 = kh[a], x1 = kh[b];
+		val = d == a ? x0 * c - x1 * sn : x0 * sn + x1 * c;
+	}
+	size_t o = ((size_t)sq * n_ctx + p) * kv_dim + j;
+	kc[o] = __float2half_rn(val);
+	vc[o] = __float2half_rn(v[(size_t)row * kv_dim + j]);
+}
+
 __global__ void gather_kernel(const float *__restrict__ x, const int32_t *__restrict__ rows, int dim,
 	float *__restrict__ y)
 {
@@ -177,6 +227,19 @@ m40_status m40c_kv_store(m40_backend *be, const m40_kv_layout *kv, void *k_cache
 	kv_store_kernel<<<grid, 128, 0, be->stream>>>((__half *)k_cache, (__half *)v_cache, k, v, seq, pos,
 		kv->n_seq, kv->n_ctx, kv_dim);
 	return m40c_check(be, "kv_store");
+}
+
+m40_status m40c_rope_kv_store(m40_backend *be, const m40_kv_layout *kv, const m40_rope *rope, float *q,
+	const float *k, const float *v, void *k_cache, void *v_cache, const int32_t *seq, const int32_t *pos, int n)
+{
+	if (n <= 0)
+		return M40_OK;
+	int kv_dim = kv->n_head_kv * kv->head_dim, nq = kv->n_head * (rope->n_dims / 2);
+	dim3 grid(blocks((size_t)(nq + kv_dim), 128), (unsigned)n);
+	rope_kv_kernel<<<grid, 128, 0, be->stream>>>(q, k, v, (__half *)k_cache, (__half *)v_cache, seq, pos,
+		kv->n_head, kv->n_head_kv, kv->head_dim, rope->n_dims, rope->neox, rope->freq_base, rope->freq_scale,
+		rope->freq_factors, kv->n_seq, kv->n_ctx);
+	return m40c_check(be, "rope_kv_store");
 }
 
 m40_status m40c_gather_rows(m40_backend *be, const float *x, const int32_t *rows, int n_out, int dim, float *y)

@@ -576,6 +576,78 @@ test_rope(int neox, int n_dims, int head_dim, int factors, float base)
 
 /* ---- KV cache and attention ------------------------------------------------ */
 
+/* The optional fused rope_kv_store against the separate GPU ops (rope on q
+ * and k, kv_store): q, both caches; a position outside the cache and a
+ * negative sequence are skipped alike. */
+static void
+test_rope_kv(int neox, int n_dims, int head_dim, int factors)
+{
+	const int n = 5, n_head = 4, n_head_kv = 2, n_seq = 2, n_ctx = 12, kv_dim = n_head_kv * head_dim;
+	size_t lq = (size_t)n * n_head * head_dim, lk = (size_t)n * kv_dim;
+	size_t lc = (size_t)n_seq * n_ctx * kv_dim;
+	int32_t seq[5] = { 0, 1, 1, 0, -1 }, pos[5] = { 0, 11, 3, 12, 2 };
+	float ff[128], *q = xmalloc(lq * 4), *k = xmalloc(lk * 4), *v = xmalloc(lk * 4);
+	char what[96];
+
+	if (G->rope_kv_store == NULL) {
+		printf("SKIP: no rope_kv_store\n");
+		free(q); free(k); free(v);
+		return;
+	}
+	pos[2] = (int32_t)(rnd() % 11);
+	fill(q, lq, 2.0f);
+	fill(k, lk, 2.0f);
+	fill(v, lk, 2.0f);
+	for (int i = 0; i < n_dims / 2; i++)
+		ff[i] = 1.0f + 7.0f * (frand() + 1.0f);
+	float *ffd = dev_copy(ff, sizeof ff);
+	int32_t *sd = dev_copy(seq, sizeof seq), *pd = dev_copy(pos, sizeof pos);
+	m40_rope rg = { n_dims, neox, 10000.0f, 0.5f, factors ? ffd : NULL };
+	m40_kv_layout kv = { n_seq, n_ctx, n_head, n_head_kv, head_dim };
+	uint16_t *zero = calloc(lc, 2), *c[2][2];
+	float *cf[2][2], *qg[2];
+	for (int m = 0; m < 2; m++) {
+		float *qd = dev_copy(q, lq * 4), *kd = dev_copy(k, lk * 4), *vd = dev_copy(v, lk * 4);
+		void *kc = dev_copy(zero, lc * 2), *vc = dev_copy(zero, lc * 2);
+		if (m == 0) {
+			G->rope(gb, qd, pd, n, n_head, head_dim, &rg);
+			G->rope(gb, kd, pd, n, n_head_kv, head_dim, &rg);
+			G->kv_store(gb, &kv, kc, vc, kd, vd, sd, pd, n);
+		} else {
+			G->rope_kv_store(gb, &kv, &rg, qd, kd, vd, kc, vc, sd, pd, n);
+		}
+		gpu_sync("rope_kv_store");
+		qg[m] = xmalloc(lq * 4);
+		fetch(qg[m], qd, lq * 4);
+		for (int i = 0; i < 2; i++) {
+			c[m][i] = xmalloc(lc * 2);
+			cf[m][i] = xmalloc(lc * 4);
+			fetch(c[m][i], i ? vc : kc, lc * 2);
+			for (size_t j = 0; j < lc; j++)
+				cf[m][i][j] = m40_fp16_to_fp32(c[m][i][j]);
+		}
+		G->free(gb, qd); G->free(gb, kd); G->free(gb, vd); G->free(gb, kc); G->free(gb, vc);
+	}
+	snprintf(what, sizeof what, "rope_kv_store %s n_dims %d head %d%s: q", neox ? "neox" : "normal", n_dims,
+		head_dim, factors ? " freq factors" : "");
+	compare(what, qg[1], qg[0], lq, NULL, 4.0, 1e-6);
+	snprintf(what, sizeof what, "rope_kv_store %s n_dims %d head %d%s: k cache", neox ? "neox" : "normal", n_dims,
+		head_dim, factors ? " freq factors" : "");
+	compare(what, cf[1][0], cf[0][0], lc, NULL, 4.0, 1e-3);
+	snprintf(what, sizeof what, "rope_kv_store %s n_dims %d head %d%s: v cache", neox ? "neox" : "normal", n_dims,
+		head_dim, factors ? " freq factors" : "");
+	compare(what, cf[1][1], cf[0][1], lc, NULL, 4.0, 0.0);
+	for (int m = 0; m < 2; m++) {
+		free(qg[m]);
+		for (int i = 0; i < 2; i++) {
+			free(c[m][i]);
+			free(cf[m][i]);
+		}
+	}
+	G->free(gb, ffd); G->free(gb, sd); G->free(gb, pd);
+	free(zero); free(q); free(k); free(v);
+}
+
 static void
 test_attention(int n_ctx, int n_head, int n_head_kv, int head_dim, const int *ns, int n_ns)
 {
@@ -958,6 +1030,9 @@ main(int argc, char **argv)
 		test_rope(neox, 64, 64, 0, 10000.0f);
 		test_rope(neox, 32, 64, 1, 500000.0f);
 		test_rope(neox, 8, 8, 0, 10000.0f);
+		test_rope_kv(neox, 64, 64, 0);
+		test_rope_kv(neox, 32, 64, 1);
+		test_rope_kv(neox, 8, 8, 0);
 	}
 	{
 		static const int dec[] = { 1, 4, 16, 40, 70 };
