@@ -60,7 +60,7 @@ has test && run 240 "tests/cuda-ops (sm_90 build)" tests/cuda-ops
 has ptx && run 240 "cuda-ops-ptx52 (compute_52 PTX, JIT by the driver)" "$carry/cuda-ops-ptx52"
 if has ncu; then
 	say "ncu: executed instructions per weight byte, n = 1, 7B shapes"
-	timeout 200 ncu --metrics smsp__thread_inst_executed.sum,dram__bytes_read.sum -k regex:mv_kernel \
+	timeout 200 ncu --metrics smsp__thread_inst_executed.sum,dram__bytes_read.sum -k regex:"mvq?_kernel" \
 		--csv --log-file "$OUT/ncu.csv" tests/cuda-ops once >"$OUT/once.txt" 2>&1
 	python3 - "$OUT/ncu.csv" "$OUT/once.txt" <<'EOF' | tee -a "$log"
 import csv, sys
