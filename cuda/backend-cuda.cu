@@ -193,7 +193,7 @@ static m40_status cu_open(int device, int n_threads, m40_backend **out, m40_erro
 	if (be == NULL)
 		return m40_error_set(err, M40_E_NOMEM, _("out of memory"));
 	be->device = device;
-	be->mv_batch = M40_CUDA_MV_BATCH;
+	be->mv_batch = M40_CUDA_MV_DEFAULT;
 	{
 		const char *mb = getenv("M40_CUDA_MV_BATCH");
 		if (mb != NULL && atoi(mb) >= 0)

@@ -17,10 +17,13 @@
 /* Largest batch the matrix-vector kernels take in one pass; larger decode
  * batches run in passes of this many, prompts go to the GEMM path. */
 #define M40_CUDA_MV_MAX 8
-/* Batches up to this size use the matrix-vector kernels (in passes of
- * M40_CUDA_MV_MAX: up to 64 sequences that beats dequantized tiles + SGEMM,
- * which write and read every weight as FP32); larger ones the GEMM path. */
+/* Batches up to this size may use the matrix-vector kernels (in passes of
+ * M40_CUDA_MV_MAX); larger ones the GEMM path.  The default crossover is
+ * M40_CUDA_MV_DEFAULT: on an H100 (7B Q4_K_M, 64 sequences) dequantized
+ * tiles + SGEMM gave 849 t/s against 477 for 8 matrix-vector passes, while
+ * at 16 the passes win (455 against 226). */
 #define M40_CUDA_MV_BATCH 64
+#define M40_CUDA_MV_DEFAULT 16
 /* Batch sizes with a cached graph (larger ones run eagerly). */
 #define M40_CUDA_GRAPH_MAX 1024
 
@@ -49,7 +52,8 @@ struct m40_backend {
 	cudaGraphExec_t graph[M40_CUDA_GRAPH_MAX + 1];
 	int capturing;
 	/* decode batches up to this size take the matrix-vector kernels
-	 * (M40_CUDA_MV_BATCH, or $M40_CUDA_MV_BATCH at open for measuring) */
+	 * (M40_CUDA_MV_DEFAULT, or $M40_CUDA_MV_BATCH at open, at most
+	 * M40_CUDA_MV_BATCH, for measuring the crossover) */
 	int mv_batch;
 };
 

@@ -11,7 +11,8 @@ for r in rows:
     if r[mi] != "gpu__time_duration.sum":
         continue
     v = float(r[vi].replace(",", ""))
-    v = v / 1000 if r[ui] == "nsecond" else v * 1000 if r[ui] == "msecond" else v
+    u = r[ui]
+    v = v / 1000 if u in ("ns", "nsecond") else v * 1000 if u in ("ms", "msecond") else v
     name = r[ni].split("(")[0].replace("void ", "")
     c, t = tot.get(name, (0, 0.0))
     tot[name] = (c + 1, t + v)
