@@ -425,12 +425,6 @@ tensors(void)
 		"beyond the end");
 }
 
-/* Inputs the fuzzer found that once misbehaved (none yet). */
-static void
-fuzz_regressions(void)
-{
-}
-
 int
 main(int argc, char **argv)
 {
@@ -458,7 +452,6 @@ main(int argc, char **argv)
 	keys_and_values();
 	depth_bomb();
 	tensors();
-	fuzz_regressions();
 	if (write_dir != NULL)
 		save_variant("valid", base, base_size);
 	free(base);
