@@ -53,17 +53,28 @@ cli_program(void)
 	return program_name;
 }
 
+/* "PROGRAM: message\n" written in one piece, so that the messages of the
+ * programs of one pipeline do not interleave on a shared stderr. */
+static void
+vmessage(const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof line, "%s: ", program_name);
+
+	if (n >= 0 && (size_t)n < sizeof line)
+		vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	fflush(stdout);
+	fprintf(stderr, "%s\n", line);
+}
+
 void
 cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", program_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 noreturn void
@@ -71,12 +82,9 @@ cli_die(int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", program_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(status);
 }
 
@@ -90,15 +98,13 @@ cli_try_help(void)
 noreturn void
 cli_usage_error(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", program_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, _(" (try '%s --help')\n"), program_name);
-	exit(M40_EXIT_FAILURE);
+	cli_die(M40_EXIT_FAILURE, _("%s (try '%s --help')"), msg, program_name);
 }
 
 noreturn void
