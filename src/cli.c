@@ -89,13 +89,6 @@ cli_die(int status, const char *fmt, ...)
 }
 
 noreturn void
-cli_try_help(void)
-{
-	fprintf(stderr, _("Try '%s --help' for more information.\n"), program_name);
-	exit(M40_EXIT_FAILURE);
-}
-
-noreturn void
 cli_usage_error(const char *fmt, ...)
 {
 	char msg[1024];

@@ -33,8 +33,6 @@ const char *cli_program(void);
 /* "PROGRAM: message" on stderr; cli_die exits with status. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void cli_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "Try 'PROGRAM --help' for more information." and exit 1. */
-noreturn void cli_try_help(void);
 /* Bad usage on one line: "PROGRAM: message (try 'PROGRAM --help')", exit 1. */
 noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* getopt_long (optstring starting with ':') returned c, ':' or '?': say why, exit 1. */
