@@ -65,6 +65,7 @@ struct m40_engine {
 	size_t n_allocs, cap_allocs;
 
 	int *seq_len;           /* positions filled per sequence */
+	int *seq_len_saved;     /* seq_len before the decode in progress */
 	int32_t *host_rows;     /* [n_batch] staging for rows */
 
 	/* The step being run. */
@@ -396,8 +397,9 @@ m40_engine_new(m40_model *m, const m40_engine_params *p, m40_engine **out, m40_e
 
 	e->layers = calloc((size_t)hp->n_layer, sizeof *e->layers);
 	e->seq_len = calloc((size_t)e->n_seq, sizeof *e->seq_len);
+	e->seq_len_saved = calloc((size_t)e->n_seq, sizeof *e->seq_len_saved);
 	e->host_rows = calloc((size_t)e->n_batch, sizeof *e->host_rows);
-	if (e->layers == NULL || e->seq_len == NULL || e->host_rows == NULL) {
+	if (e->layers == NULL || e->seq_len == NULL || e->seq_len_saved == NULL || e->host_rows == NULL) {
 		m40_engine_free(e);
 		return m40_error_set(err, M40_E_NOMEM, _("out of memory"));
 	}
@@ -429,6 +431,7 @@ m40_engine_free(m40_engine *e)
 	free(e->allocs);
 	free(e->layers);
 	free(e->seq_len);
+	free(e->seq_len_saved);
 	free(e->host_rows);
 	free(e->logits);
 	free(e);
@@ -589,16 +592,14 @@ decode_part(m40_engine *e, const m40_batch *b, int first, int n, m40_error *err)
 }
 
 /* Every token, sequence and position in range, and no sequence left with
- * a hole before a position (so attention reads only what was stored). */
+ * a hole before a position (so attention reads only what was stored).
+ * Advances e->seq_len as it goes; the caller restores it on failure. */
 static m40_status
 check_batch(m40_engine *e, const m40_batch *b, int *n_want, m40_error *err)
 {
-	int *len = malloc((size_t)e->n_seq * sizeof *len), i;
+	int *len = e->seq_len, i;
 	m40_status s = M40_OK;
 
-	if (len == NULL)
-		return m40_error_set(err, M40_E_NOMEM, _("out of memory"));
-	memcpy(len, e->seq_len, (size_t)e->n_seq * sizeof *len);
 	*n_want = 0;
 	for (i = 0; i < b->n && s == M40_OK; i++) {
 		int32_t t = b->tokens[i], p = b->pos[i], q = b->seq[i];
@@ -628,9 +629,6 @@ check_batch(m40_engine *e, const m40_batch *b, int *n_want, m40_error *err)
 				(*n_want)++;
 		}
 	}
-	if (s == M40_OK)
-		memcpy(e->seq_len, len, (size_t)e->n_seq * sizeof *len);
-	free(len);
 	return s;
 }
 
@@ -644,21 +642,16 @@ m40_engine_decode(m40_engine *e, const m40_batch *b, m40_error *err)
 	e->n_logits = 0;
 	if (b->n <= 0)
 		return m40_error_set(err, M40_E_INVALID, _("empty batch"));
-	/* Validate against a copy of the lengths; commit them only when the
-	 * steps ran (a failed decode leaves the sequences as they were). */
-	int *saved = malloc((size_t)e->n_seq * sizeof *saved);
-	if (saved == NULL)
-		return m40_error_set(err, M40_E_NOMEM, _("out of memory"));
-	memcpy(saved, e->seq_len, (size_t)e->n_seq * sizeof *saved);
+	/* A failed decode leaves the sequences as they were. */
+	memcpy(e->seq_len_saved, e->seq_len, (size_t)e->n_seq * sizeof *e->seq_len);
 	if ((s = check_batch(e, b, &n_want, err)) != M40_OK) {
-		free(saved);
+		memcpy(e->seq_len, e->seq_len_saved, (size_t)e->n_seq * sizeof *e->seq_len);
 		return s;
 	}
 	if ((size_t)n_want > e->logits_cap) {
 		float *l = realloc(e->logits, (size_t)n_want * n_vocab * sizeof *l);
 		if (l == NULL) {
-			memcpy(e->seq_len, saved, (size_t)e->n_seq * sizeof *saved);
-			free(saved);
+			memcpy(e->seq_len, e->seq_len_saved, (size_t)e->n_seq * sizeof *e->seq_len);
 			return m40_error_set(err, M40_E_NOMEM, _("out of memory for %d rows of logits"),
 				n_want);
 		}
@@ -674,13 +667,11 @@ m40_engine_decode(m40_engine *e, const m40_batch *b, m40_error *err)
 		if (want > (n < e->n_out_max ? n : e->n_out_max))
 			n = e->n_out_max;
 		if ((s = decode_part(e, b, first, n, err)) != M40_OK) {
-			memcpy(e->seq_len, saved, (size_t)e->n_seq * sizeof *saved);
+			memcpy(e->seq_len, e->seq_len_saved, (size_t)e->n_seq * sizeof *e->seq_len);
 			e->n_logits = 0;
-			free(saved);
 			return s;
 		}
 	}
-	free(saved);
 	return M40_OK;
 }
 
