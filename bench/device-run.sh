@@ -5,7 +5,9 @@
 # files come back from the device tool).
 #
 #   sh bench/device-run.sh [PHASES]     PHASES: build,test,ptx,ncu,mv,engine,models,long,bench,sanitize
-#                                       (default all)
+#                                       (default all), and on request: mv8, tg8 (the kernels and
+#                                       tg128 with $M40_CUDA_MV_ROWS=8), prof (ncu: one 7B Q4_K_M
+#                                       decode step by kernel; warp stalls of the Q4_K kernel)
 #
 # Prepared here by dev/cuda/device-prep.sh in .carry/ (ignored by git):
 #   m40-llm.tar.xz   `make dist` of a configured tree
@@ -90,6 +92,24 @@ if has bench; then
 	timeout 420 sh "$b/bench/gpu.sh" "$b" /tmp/m40-bench-out >"$OUT/bench.log" 2>&1
 	echo "== bench: exit $?" >>"$OUT/bench.log"
 	cat /tmp/m40-bench-out/*.bench /tmp/m40-bench-out/card.txt >>"$OUT/bench.log" 2>/dev/null
+fi
+has mv8 && run 200 "matrix-vector kernels, 8 rows a block" env M40_CUDA_MV_ROWS=8 tests/cuda-ops bench
+if has tg8; then
+	for m in llama2-7b-q4_0 llama2-7b-q8_0 llama2-7b-q4_k_m llama2-7b-f16 tinyllama-1.1b-q4_k_m; do
+		run 60 "tg128 $m, 8 rows a block" env M40_CUDA_MV_ROWS=8 bench/m40-bench /tmp/m40-bench/$m.gguf cuda tg 128
+	done
+fi
+if has prof; then
+	say "ncu: one decode step by kernel (tg 2: 4 steps), 7B Q4_K_M"
+	timeout 240 ncu --metrics gpu__time_duration.sum --csv --log-file "$OUT/step.csv" \
+		bench/m40-bench /tmp/m40-bench/llama2-7b-q4_k_m.gguf cuda tg 2 >/dev/null 2>&1
+	python3 "$here/dev/cuda/kernel-times.py" "$OUT/step.csv" | tee -a "$log"
+	say "ncu: Q4_K matrix-vector kernel, n = 1, warp states"
+	timeout 120 ncu --section WarpStateStats --section Occupancy --section LaunchStats \
+		--section SpeedOfLight --section MemoryWorkloadAnalysis --kernel-name-base demangled \
+		-k regex:"mvq_kernel<12, 1" -c 2 tests/cuda-ops once >"$OUT/ncu-q4k.txt" 2>&1
+	grep -E "Duration|Throughput|Occupancy|Registers|Stall|Warp Cycles|Block Limit|Waves|Eligible|Issued" \
+		"$OUT/ncu-q4k.txt" | head -60 | tee -a "$log"
 fi
 has sanitize && run 150 "compute-sanitizer memcheck, tests/cuda-ops" compute-sanitizer --tool memcheck \
 	--print-limit 5 tests/cuda-ops

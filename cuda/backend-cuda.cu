@@ -198,6 +198,8 @@ static m40_status cu_open(int device, int n_threads, m40_backend **out, m40_erro
 		const char *mb = getenv("M40_CUDA_MV_BATCH");
 		if (mb != NULL && atoi(mb) >= 0)
 			be->mv_batch = atoi(mb) < M40_CUDA_MV_BATCH ? atoi(mb) : M40_CUDA_MV_BATCH;
+		const char *mr = getenv("M40_CUDA_MV_ROWS");
+		be->mv_rows = mr != NULL && atoi(mr) == 8 ? 8 : 4;
 	}
 	if ((e = cudaSetDevice(device)) != cudaSuccess
 		|| (e = cudaStreamCreateWithFlags(&be->stream, cudaStreamNonBlocking)) != cudaSuccess
@@ -436,7 +438,7 @@ static m40_status cu_matmul(m40_backend *be, const m40_weight *w, const float *x
  * weights, else the separate ops. */
 static m40_status cu_matmul_add(m40_backend *be, const m40_weight *w, const float *x, float *y, float *tmp, int n)
 {
-	m40_status st = m40c_matvec_fused(be, M40C_FUSE_ADD, &w, 1, x, &y, n);
+	m40_status st = m40c_matvec_fused(be, M40C_FUSE_ADD, &w, 1, x, NULL, 0.0f, &y, n);
 	if (st != M40_E_UNSUPPORTED)
 		return st;
 	if ((st = cu_matmul(be, w, x, tmp, n)) != M40_OK)
@@ -444,29 +446,46 @@ static m40_status cu_matmul_add(m40_backend *be, const m40_weight *w, const floa
 	return m40c_add(be, y, tmp, (size_t)n * w->rows);
 }
 
-static m40_status cu_matmul_qkv(m40_backend *be, const m40_weight *wq, const m40_weight *wk, const m40_weight *wv,
-	const float *x, float *q, float *k, float *v, int n)
+/* The normalized input of the unfused path: xn, or x itself without g. */
+static m40_status norm_input(m40_backend *be, const float *x, const float *g, float eps, float *xn, int n,
+	int dim, const float **in)
+{
+	*in = x;
+	if (g == NULL)
+		return M40_OK;
+	*in = xn;
+	return m40c_rmsnorm(be, x, g, xn, n, dim, eps);
+}
+
+static m40_status cu_matmul_qkv(m40_backend *be, const float *x, const float *g, float eps, float *xn,
+	const m40_weight *wq, const m40_weight *wk, const m40_weight *wv, float *q, float *k, float *v, int n)
 {
 	const m40_weight *w[3] = { wq, wk, wv };
 	float *y[3] = { q, k, v };
-	m40_status st = m40c_matvec_fused(be, M40C_FUSE_NONE, w, 3, x, y, n);
+	const float *in;
+	m40_status st = m40c_matvec_fused(be, M40C_FUSE_NONE, w, 3, x, g, eps, y, n);
 	if (st != M40_E_UNSUPPORTED)
 		return st;
+	if ((st = norm_input(be, x, g, eps, xn, n, (int)wq->cols, &in)) != M40_OK)
+		return st;
 	for (int i = 0; i < 3; i++)
-		if ((st = cu_matmul(be, w[i], x, y[i], n)) != M40_OK)
+		if ((st = cu_matmul(be, w[i], in, y[i], n)) != M40_OK)
 			return st;
 	return M40_OK;
 }
 
-static m40_status cu_matmul_swiglu(m40_backend *be, const m40_weight *w_gate, const m40_weight *w_up, const float *x,
-	float *gate, float *up, int n)
+static m40_status cu_matmul_swiglu(m40_backend *be, const float *x, const float *g, float eps, float *xn,
+	const m40_weight *w_gate, const m40_weight *w_up, float *gate, float *up, int n)
 {
 	const m40_weight *w[2] = { w_gate, w_up };
 	float *y[2] = { gate, NULL };
-	m40_status st = m40c_matvec_fused(be, M40C_FUSE_SWIGLU, w, 2, x, y, n);
+	const float *in;
+	m40_status st = m40c_matvec_fused(be, M40C_FUSE_SWIGLU, w, 2, x, g, eps, y, n);
 	if (st != M40_E_UNSUPPORTED)
 		return st;
-	if ((st = cu_matmul(be, w_gate, x, gate, n)) != M40_OK || (st = cu_matmul(be, w_up, x, up, n)) != M40_OK)
+	if ((st = norm_input(be, x, g, eps, xn, n, (int)w_gate->cols, &in)) != M40_OK)
+		return st;
+	if ((st = cu_matmul(be, w_gate, in, gate, n)) != M40_OK || (st = cu_matmul(be, w_up, in, up, n)) != M40_OK)
 		return st;
 	return m40c_swiglu(be, gate, up, gate, (size_t)n * w_gate->rows);
 }

@@ -55,6 +55,9 @@ struct m40_backend {
 	 * (M40_CUDA_MV_DEFAULT, or $M40_CUDA_MV_BATCH at open, at most
 	 * M40_CUDA_MV_BATCH, for measuring the crossover) */
 	int mv_batch;
+	/* rows a thread block of the one-sequence matrix-vector kernels:
+	 * 4, or 8 with $M40_CUDA_MV_ROWS=8 (for measuring) */
+	int mv_rows;
 };
 
 /* backend-cuda.cu */
@@ -69,12 +72,13 @@ m40_status m40c_scratch(m40_backend *be, void **buf, size_t *have, size_t need, 
 m40_status m40c_matvec(m40_backend *be, const m40_weight *w, const float *x, float *y, int n);
 /* The same fused: nw (1-3) weights of one type and cols on the same x in
  * one launch, y[i] = w[i] x (M40C_FUSE_NONE), y[0] += w[0] x (M40C_FUSE_ADD),
- * or y[0] = silu(w[0] x) * (w[1] x) (M40C_FUSE_SWIGLU), n <= M40_CUDA_MV_BATCH.
- * M40_E_UNSUPPORTED, with nothing launched, where the fast kernels cannot
- * take them (the caller issues the separate ops). */
+ * or y[0] = silu(w[0] x) * (w[1] x) (M40C_FUSE_SWIGLU), n <= M40_CUDA_MV_BATCH;
+ * with g not NULL, x is rmsnorm(x, g, eps) first.  M40_E_UNSUPPORTED, with
+ * nothing launched, where the fast kernels cannot take them (the caller
+ * issues the separate ops). */
 enum { M40C_FUSE_NONE, M40C_FUSE_ADD, M40C_FUSE_SWIGLU };
 m40_status m40c_matvec_fused(m40_backend *be, int fuse, const m40_weight *const *w, int nw, const float *x,
-	float *const *y, int n);
+	const float *g, float eps, float *const *y, int n);
 /* gemm.cu: the same for any n, by dequantized tiles and SGEMM. */
 m40_status m40c_gemm(m40_backend *be, const m40_weight *w, const float *x, float *y, int n);
 /* dequant.cu */

@@ -1155,15 +1155,28 @@ __device__ __forceinline__ float qfold(const float *f, const float *xv, float dA
 	return SX ? fmaf(nS, S, a) : a;
 }
 
+/* A lane's x pieces of one block; with a norm weight gb, ss gathers their
+ * squares and the pieces are scaled by gb (the 1 / rms comes at the end). */
 template <int T, int N>
-__device__ __forceinline__ void qloadx(const float *xb, int K, const int *cx, float (&xv)[Q<T>::W],
-	float (&S)[Q<T>::G])
+__device__ __forceinline__ void qloadx(const float *xb, const float *gb, int K, const int *cx,
+	float (&xv)[Q<T>::W], float (&S)[Q<T>::G], float &ss)
 {
 	typedef Q<T> F;
 	enum { GW = F::W / F::G };
 #pragma unroll
 	for (int i = 0; i < F::W / 4; i++) {
 		float4 v = ldx4(xb + cx[i]);
+		if (gb) {
+			float4 g = ldx4(gb + cx[i]);
+			ss = fmaf(v.x, v.x, ss);
+			ss = fmaf(v.y, v.y, ss);
+			ss = fmaf(v.z, v.z, ss);
+			ss = fmaf(v.w, v.w, ss);
+			v.x *= g.x;
+			v.y *= g.y;
+			v.z *= g.z;
+			v.w *= g.w;
+		}
 		xv[4 * i] = v.x;
 		xv[4 * i + 1] = v.y;
 		xv[4 * i + 2] = v.z;
@@ -1190,7 +1203,11 @@ template <int T, int N> struct QR {
 /* Up to 3 matrices of one type and K in one launch (fused Q, K, V), or a
  * gate/up pair fused with SwiGLU.  Thread blocks [blk1, blk2) take matrix 1,
  * [blk2, ...) matrix 2; mode: MV_STORE y = W x, MV_ADD y += W x, MV_SWIGLU
- * y0 = silu(W0 x) * (W1 x) (each block takes R/2 rows of both). */
+ * y0 = silu(W0 x) * (W1 x) (each block takes R/2 rows of both).
+ * With a norm weight g, x is first rmsnorm(x, g, eps): a thread block's
+ * warps together load every x once, so the block has the sum of squares
+ * without a separate pass; x is scaled by g on load and the products by
+ * 1 / rms at the end. */
 enum { MV_STORE, MV_ADD, MV_SWIGLU };
 struct MvJob {
 	const uint8_t *w0, *w1, *w2;
@@ -1199,15 +1216,18 @@ struct MvJob {
 	int rows0, rows1, rows2;
 	int blk1, blk2;
 	int mode;
+	const float *g;
+	float eps;
 };
 
-template <int T, int N>
+template <int T, int N, int R>
 __global__ void __launch_bounds__(Q_NWK * 32)
 mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 {
 	typedef Q<T> F;
-	enum { GW = F::W / F::G, BPI = 32 / F::LPB, R = QR<T, N>::R };
+	enum { GW = F::W / F::G, BPI = 32 / F::LPB };
 	__shared__ float red[Q_NWK][R * N];
+	__shared__ float rss[Q_NWK][N];
 	const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
 	const int bid = blockIdx.x;
 	const int m = bid >= j.blk2 ? 2 : bid >= j.blk1 ? 1 : 0;
@@ -1231,14 +1251,17 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 #pragma unroll
 	for (int i = 0; i < F::W / 4; i++)
 		cx[i] = F::col(part, i);
-	float acc[R][N];
+	float acc[R][N], ss[N];
 #pragma unroll
-	for (int r = 0; r < R; r++)
+	for (int s = 0; s < N; s++) {
+		ss[s] = 0.0f;
 #pragma unroll
-		for (int s = 0; s < N; s++)
+		for (int r = 0; r < R; r++)
 			acc[r][s] = 0.0f;
+	}
 	for (int ib = warp * BPI + lane / F::LPB; ib < nb; ib += Q_NWK * BPI) {
 		const float *xb = x + (size_t)ib * F::QK;
+		const float *gb = j.g ? j.g + (size_t)ib * F::QK : NULL;
 		uint32_t raw[R][F::NRAW];
 #pragma unroll
 		for (int r = 0; r < R; r++)
@@ -1248,7 +1271,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 			float xv[N][F::W], S[N][F::G];
 #pragma unroll
 			for (int s = 0; s < N; s++)
-				qloadx<T, N>(xb + (size_t)s * K, K, cx, xv[s], S[s]);
+				qloadx<T, N>(xb + (size_t)s * K, gb, K, cx, xv[s], S[s], ss[s]);
 #pragma unroll
 			for (int r = 0; r < R; r++) {
 				float f[F::W], dA[F::G], nS[F::G];
@@ -1269,7 +1292,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 #pragma unroll
 			for (int s = 0; s < N; s++) {
 				float xv[F::W], S[F::G];
-				qloadx<T, N>(xb + (size_t)s * K, K, cx, xv, S);
+				qloadx<T, N>(xb + (size_t)s * K, gb, K, cx, xv, S, ss[s]);
 #pragma unroll
 				for (int r = 0; r < R; r++)
 #pragma unroll
@@ -1287,13 +1310,29 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 			if (lane == 0)
 				red[warp][r * N + s] = v;
 		}
+	if (j.g) {
+#pragma unroll
+		for (int s = 0; s < N; s++) {
+			float v = warp_sum(ss[s]);
+			if (lane == 0)
+				rss[warp][s] = v;
+		}
+	}
 	__syncthreads();
 	for (int t = threadIdx.x; t < rpb * N; t += blockDim.x) {
 		int r = t / N, s = t % N;
-		float v = 0.0f;
+		float v = 0.0f, rms = 1.0f;
+		if (j.g) {
+			float q = 0.0f;
+#pragma unroll
+			for (int k = 0; k < Q_NWK; k++)
+				q += rss[k][s];
+			rms = rsqrtf(q / (float)K + j.eps);
+		}
 #pragma unroll
 		for (int k = 0; k < Q_NWK; k++)
 			v += red[k][t];
+		v *= rms;
 		if (row0 + r >= rows)
 			continue;
 		float *yp = y + (size_t)s * rows + row0 + r;
@@ -1302,6 +1341,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 #pragma unroll
 			for (int k = 0; k < Q_NWK; k++)
 				u += red[k][t + (R / 2) * N];
+			u *= rms;
 			*yp = v / (1.0f + expf(-v)) * u;
 		} else if (j.mode == MV_ADD) {
 			*yp += v;
@@ -1311,16 +1351,26 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 	}
 }
 
-template <int T, int N>
-static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
+template <int T, int N, int R>
+static void mvq_launch_r(m40_backend *be, MvJob j, int K, const float *x)
 {
-	enum { R = QR<T, N>::R };
 	int rpb = j.mode == MV_SWIGLU ? R / 2 : R;
 	int b0 = (j.rows0 + rpb - 1) / rpb, b1 = j.w1 && j.mode != MV_SWIGLU ? (j.rows1 + R - 1) / R : 0;
 	int b2 = j.w2 ? (j.rows2 + R - 1) / R : 0;
 	j.blk1 = b1 ? b0 : INT_MAX;
 	j.blk2 = b2 ? b0 + b1 : INT_MAX;
-	mvq_kernel<T, N><<<(unsigned)(b0 + b1 + b2), Q_NWK * 32, 0, be->stream>>>(j, K, x);
+	mvq_kernel<T, N, R><<<(unsigned)(b0 + b1 + b2), Q_NWK * 32, 0, be->stream>>>(j, K, x);
+}
+
+/* One sequence may take 8 rows a block ($M40_CUDA_MV_ROWS=8): twice the
+ * bytes in flight per block for the same setup and reduction. */
+template <int T, int N>
+static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
+{
+	if (N == 1 && be->mv_rows == 8 && T != M40_TYPE_Q6_K)
+		mvq_launch_r<T, N, (N == 1 && T != M40_TYPE_Q6_K ? 8 : QR<T, N>::R)>(be, j, K, x);
+	else
+		mvq_launch_r<T, N, QR<T, N>::R>(be, j, K, x);
 }
 
 static bool mvq_fits(const m40_weight *w, int qk, int align, int K, int type)
@@ -1333,11 +1383,11 @@ static bool mvq_fits(const m40_weight *w, int qk, int align, int K, int type)
  * launches nothing when the fast kernels cannot take them. */
 template <int T>
 static m40_status mvq_typed(m40_backend *be, const m40_weight *const *w, int nw, int mode, const float *x,
-	float *const *y, int n)
+	const float *g, float eps, float *const *y, int n)
 {
 	typedef Q<T> F;
 	int K = (int)w[0]->cols;
-	if (K % 4 || ((uintptr_t)x % 16))
+	if (K % 4 || ((uintptr_t)x % 16) || ((uintptr_t)g % 16))
 		return M40_E_UNSUPPORTED; /* caller falls back */
 	for (int i = 0; i < nw; i++)
 		if (!mvq_fits(w[i], F::QK, F::ALIGN, K, T))
@@ -1349,6 +1399,8 @@ static m40_status mvq_typed(m40_backend *be, const m40_weight *const *w, int nw,
 		MvJob j;
 		memset(&j, 0, sizeof j);
 		j.mode = mode;
+		j.g = g;
+		j.eps = eps;
 		j.w0 = (const uint8_t *)w[0]->data;
 		j.rb0 = w[0]->row_bytes;
 		j.rows0 = (int)w[0]->rows;
@@ -1381,32 +1433,32 @@ static m40_status mvq_typed(m40_backend *be, const m40_weight *const *w, int nw,
 }
 
 static m40_status mvq_any(m40_backend *be, const m40_weight *const *w, int nw, int mode, const float *x,
-	float *const *y, int n)
+	const float *g, float eps, float *const *y, int n)
 {
 	switch (w[0]->type) {
-	case M40_TYPE_F16: return mvq_typed<M40_TYPE_F16>(be, w, nw, mode, x, y, n);
-	case M40_TYPE_BF16: return mvq_typed<M40_TYPE_BF16>(be, w, nw, mode, x, y, n);
-	case M40_TYPE_Q4_0: return mvq_typed<M40_TYPE_Q4_0>(be, w, nw, mode, x, y, n);
-	case M40_TYPE_Q4_1: return mvq_typed<M40_TYPE_Q4_1>(be, w, nw, mode, x, y, n);
-	case M40_TYPE_Q5_0: return mvq_typed<M40_TYPE_Q5_0>(be, w, nw, mode, x, y, n);
-	case M40_TYPE_Q5_1: return mvq_typed<M40_TYPE_Q5_1>(be, w, nw, mode, x, y, n);
-	case M40_TYPE_Q8_0: return mvq_typed<M40_TYPE_Q8_0>(be, w, nw, mode, x, y, n);
-	case M40_TYPE_Q4_K: return mvq_typed<M40_TYPE_Q4_K>(be, w, nw, mode, x, y, n);
-	case M40_TYPE_Q5_K: return mvq_typed<M40_TYPE_Q5_K>(be, w, nw, mode, x, y, n);
-	case M40_TYPE_Q6_K: return mvq_typed<M40_TYPE_Q6_K>(be, w, nw, mode, x, y, n);
+	case M40_TYPE_F16: return mvq_typed<M40_TYPE_F16>(be, w, nw, mode, x, g, eps, y, n);
+	case M40_TYPE_BF16: return mvq_typed<M40_TYPE_BF16>(be, w, nw, mode, x, g, eps, y, n);
+	case M40_TYPE_Q4_0: return mvq_typed<M40_TYPE_Q4_0>(be, w, nw, mode, x, g, eps, y, n);
+	case M40_TYPE_Q4_1: return mvq_typed<M40_TYPE_Q4_1>(be, w, nw, mode, x, g, eps, y, n);
+	case M40_TYPE_Q5_0: return mvq_typed<M40_TYPE_Q5_0>(be, w, nw, mode, x, g, eps, y, n);
+	case M40_TYPE_Q5_1: return mvq_typed<M40_TYPE_Q5_1>(be, w, nw, mode, x, g, eps, y, n);
+	case M40_TYPE_Q8_0: return mvq_typed<M40_TYPE_Q8_0>(be, w, nw, mode, x, g, eps, y, n);
+	case M40_TYPE_Q4_K: return mvq_typed<M40_TYPE_Q4_K>(be, w, nw, mode, x, g, eps, y, n);
+	case M40_TYPE_Q5_K: return mvq_typed<M40_TYPE_Q5_K>(be, w, nw, mode, x, g, eps, y, n);
+	case M40_TYPE_Q6_K: return mvq_typed<M40_TYPE_Q6_K>(be, w, nw, mode, x, g, eps, y, n);
 	default: return M40_E_UNSUPPORTED;
 	}
 }
 
 m40_status m40c_matvec_fused(m40_backend *be, int fuse, const m40_weight *const *w, int nw, const float *x,
-	float *const *y, int n)
+	const float *g, float eps, float *const *y, int n)
 {
 	int mode = fuse == M40C_FUSE_ADD ? MV_ADD : fuse == M40C_FUSE_SWIGLU ? MV_SWIGLU : MV_STORE;
 	if (n <= 0)
 		return M40_OK;
 	if (n > be->mv_batch || nw < 1 || nw > 3)
 		return M40_E_UNSUPPORTED;
-	m40_status st = mvq_any(be, w, nw, mode, x, y, n);
+	m40_status st = mvq_any(be, w, nw, mode, x, g, eps, y, n);
 	return st == M40_OK ? m40c_check(be, "fused matmul") : st;
 }
 
@@ -1424,7 +1476,7 @@ m40_status m40c_matvec(m40_backend *be, const m40_weight *w, const float *x, flo
 		}
 		return M40_OK;
 	}
-	st = mvq_any(be, &w, 1, MV_STORE, x, &y, n);
+	st = mvq_any(be, &w, 1, MV_STORE, x, NULL, 0.0f, &y, n);
 	if (st == M40_E_UNSUPPORTED) {
 		switch (w->type) {
 		case M40_TYPE_F32: st = mv_typed<M40_TYPE_F32>(be, w, x, y, n); break;

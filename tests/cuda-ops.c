@@ -336,9 +336,10 @@ abs_limits(int type, const uint8_t *w, size_t rb, int64_t rows, int64_t cols, co
 }
 
 /* The optional fused ops (Q, K, V in one; y += W x; silu(W_g x) * (W_u x))
- * against the CPU's separate ops; rows odd (partial thread blocks). */
+ * against the CPU's separate ops; rows odd (partial thread blocks).  With
+ * norm, Q/K/V and SwiGLU take x through rmsnorm(x, g) first. */
 static void
-test_fused(int type, int64_t rows, int64_t cols)
+test_fused(int type, int64_t rows, int64_t cols, int norm)
 {
 	static const int ns[] = { 1, 3, 8, 16, 40, 70 };
 	const int nmax = 70;
@@ -364,6 +365,8 @@ test_fused(int type, int64_t rows, int64_t cols)
 		yd[i] = dev_nan((size_t)nmax * rows);
 	}
 	float *x = xmalloc((size_t)nmax * cols * sizeof *x), *xd = dev_copy(NULL, (size_t)nmax * cols * sizeof *x);
+	float *xn = xmalloc((size_t)nmax * cols * sizeof *xn), *xnd = dev_nan((size_t)nmax * cols);
+	float *g = xmalloc((size_t)cols * sizeof *g), *gd = NULL;
 	float *y0 = xmalloc((size_t)nmax * rows * sizeof *y0), *yg = xmalloc((size_t)nmax * rows * sizeof *yg);
 	float *want = xmalloc((size_t)nmax * rows * sizeof *want), *tmpd = dev_nan((size_t)nmax * rows);
 	double *sl = xmalloc((size_t)nmax * rows * sizeof *sl);
@@ -372,23 +375,55 @@ test_fused(int type, int64_t rows, int64_t cols)
 		char what[128];
 		double *lim[3];
 		size_t m = (size_t)n * rows;
-		fill(x, (size_t)n * cols, 1.0f);
+		/* x of magnitude ~3, so that the norm matters */
+		fill(x, (size_t)n * cols, 3.0f);
 		if (G->upload(gb, xd, x, (size_t)n * cols * sizeof *x, &err) != M40_OK)
 			die("upload", &err);
+		memcpy(xn, x, (size_t)n * cols * sizeof *x);
+		if (norm) {
+			for (int64_t c = 0; c < cols; c++)
+				g[c] = 1.0f + 0.5f * frand();
+			if (gd == NULL)
+				gd = dev_copy(g, (size_t)cols * sizeof *g);
+			else if (G->upload(gb, gd, g, (size_t)cols * sizeof *g, &err) != M40_OK)
+				die("upload", &err);
+			if (C->rmsnorm(cb, x, g, xn, n, (int)cols, 1e-5f) != M40_OK)
+				die("cpu rmsnorm", &err);
+		}
 		for (int i = 0; i < 3; i++) {
-			if (C->matmul(cb, &wc[i], x, yc[i], n) != M40_OK)
+			if (C->matmul(cb, &wc[i], xn, yc[i], n) != M40_OK)
 				die("cpu matmul", &err);
-			lim[i] = abs_limits(type, h[i], rb, rr[i], cols, x, n);
+			lim[i] = abs_limits(type, h[i], rb, rr[i], cols, xn, n);
 			dev_poison(yd[i], m);
 		}
 		/* Q, K, V */
-		if (G->matmul_qkv(gb, &wg[0], &wg[1], &wg[2], xd, yd[0], yd[1], yd[2], n) != M40_OK || G->sync(gb, &err))
+		if (G->matmul_qkv(gb, xd, norm ? gd : NULL, 1e-5f, xnd, &wg[0], &wg[1], &wg[2], yd[0], yd[1], yd[2],
+			n) != M40_OK || G->sync(gb, &err))
 			die("matmul_qkv", &err);
 		for (int i = 0; i < 3; i++) {
 			fetch(yg, yd[i], (size_t)n * rr[i] * sizeof *yg);
-			snprintf(what, sizeof what, "fused qkv %-6s out %d %3" PRId64 " x %-4" PRId64 " n=%-2d",
-				m40_type_name(type), i, rr[i], cols, n);
+			snprintf(what, sizeof what, "fused %sqkv %-6s out %d %3" PRId64 " x %-4" PRId64 " n=%-2d",
+				norm ? "norm+" : "", m40_type_name(type), i, rr[i], cols, n);
 			compare(what, yg, yc[i], (size_t)n * rr[i], lim[i], 0, 3e-5);
+		}
+		/* silu(W_g x) * (W_u x) */
+		dev_poison(yd[0], m);
+		if (G->matmul_swiglu(gb, xd, norm ? gd : NULL, 1e-5f, xnd, &wg[0], &wg[1], yd[0], tmpd, n) != M40_OK ||
+			G->sync(gb, &err))
+			die("matmul_swiglu", &err);
+		fetch(yg, yd[0], m * sizeof *yg);
+		for (size_t i = 0; i < m; i++) {
+			double gt = yc[0][i], u = yc[1][i];
+			want[i] = (float)(gt / (1.0 + exp(-gt)) * u);
+			sl[i] = 1.1 * fabs(u) * lim[0][i] + (fabs(gt) + 1e-3) * lim[1][i] + 1e-6 * fabs(want[i]) / 3e-5;
+		}
+		snprintf(what, sizeof what, "fused %sswiglu %-6s %3" PRId64 " x %-4" PRId64 " n=%-2d", norm ? "norm+" : "",
+			m40_type_name(type), rows, cols, n);
+		compare(what, yg, want, m, sl, 0, 3e-5);
+		if (norm) {
+			for (int i = 0; i < 3; i++)
+				free(lim[i]);
+			continue;
 		}
 		/* y += W x */
 		fill(y0, m, 4.0f);
@@ -405,19 +440,6 @@ test_fused(int type, int64_t rows, int64_t cols)
 		snprintf(what, sizeof what, "fused add %-6s %3" PRId64 " x %-4" PRId64 " n=%-2d", m40_type_name(type), rows,
 			cols, n);
 		compare(what, yg, want, m, sl, 0, 3e-5);
-		/* silu(W_g x) * (W_u x) */
-		dev_poison(yd[0], m);
-		if (G->matmul_swiglu(gb, &wg[0], &wg[1], xd, yd[0], tmpd, n) != M40_OK || G->sync(gb, &err))
-			die("matmul_swiglu", &err);
-		fetch(yg, yd[0], m * sizeof *yg);
-		for (size_t i = 0; i < m; i++) {
-			double g = yc[0][i], u = yc[1][i];
-			want[i] = (float)(g / (1.0 + exp(-g)) * u);
-			sl[i] = 1.1 * fabs(u) * lim[0][i] + (fabs(g) + 1e-3) * lim[1][i] + 1e-6 * fabs(want[i]) / 3e-5;
-		}
-		snprintf(what, sizeof what, "fused swiglu %-6s %3" PRId64 " x %-4" PRId64 " n=%-2d", m40_type_name(type),
-			rows, cols, n);
-		compare(what, yg, want, m, sl, 0, 3e-5);
 		for (int i = 0; i < 3; i++)
 			free(lim[i]);
 	}
@@ -428,8 +450,13 @@ test_fused(int type, int64_t rows, int64_t cols)
 		free(yc[i]);
 	}
 	G->free(gb, xd);
+	G->free(gb, xnd);
+	if (gd != NULL)
+		G->free(gb, gd);
 	G->free(gb, tmpd);
 	free(x);
+	free(xn);
+	free(g);
 	free(y0);
 	free(yg);
 	free(want);
@@ -1023,7 +1050,8 @@ main(int argc, char **argv)
 				test_matmul(type, 37, 2816, some_n, 6);
 		}
 		test_get_rows(type);
-		test_fused(type, 67, 512);
+		test_fused(type, 67, 512, 0);
+		test_fused(type, 67, 512, 1);
 	}
 	test_small_ops();
 	for (int neox = 0; neox < 2; neox++) {

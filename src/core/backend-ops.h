@@ -127,12 +127,16 @@ typedef struct m40_backend_ops {
 	/* y += w x; tmp ([n][w->rows]) is scratch the op may use. */
 	m40_status (*matmul_add)(m40_backend *be, const m40_weight *w, const float *x, float *y, float *tmp,
 		int n);
-	/* q = wq x, k = wk x, v = wv x. */
-	m40_status (*matmul_qkv)(m40_backend *be, const m40_weight *wq, const m40_weight *wk,
-		const m40_weight *wv, const float *x, float *q, float *k, float *v, int n);
-	/* gate = silu(w_gate x) * (w_up x); up ([n][w_up->rows]) is scratch. */
-	m40_status (*matmul_swiglu)(m40_backend *be, const m40_weight *w_gate, const m40_weight *w_up,
-		const float *x, float *gate, float *up, int n);
+	/* With xn = rmsnorm(x, g, eps) ([n][cols]; scratch the op may fill or
+	 * leave alone): q = wq xn, k = wk xn, v = wv xn.  The norm comes with
+	 * the products so that a backend can fold it into them. */
+	m40_status (*matmul_qkv)(m40_backend *be, const float *x, const float *g, float eps, float *xn,
+		const m40_weight *wq, const m40_weight *wk, const m40_weight *wv, float *q, float *k, float *v,
+		int n);
+	/* With xn as above: gate = silu(w_gate xn) * (w_up xn); up
+	 * ([n][w_up->rows]) is scratch. */
+	m40_status (*matmul_swiglu)(m40_backend *be, const float *x, const float *g, float eps, float *xn,
+		const m40_weight *w_gate, const m40_weight *w_up, float *gate, float *up, int n);
 	/* rope on q (kv->n_head heads) and k (kv->n_head_kv), then kv_store of
 	 * the rotated k and v; k itself may be left unrotated. */
 	m40_status (*rope_kv_store)(m40_backend *be, const m40_kv_layout *kv, const m40_rope *rope, float *q,

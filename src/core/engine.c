@@ -476,10 +476,11 @@ layer_step(m40_engine *e, const struct layer *L, int n)
 	const size_t n_embd = (size_t)n * hp->n_embd, n_ff = (size_t)n * hp->n_ff;
 
 	/* Attention. */
-	TRY(o->rmsnorm(be, s->x, L->attn_norm, s->xb, n, hp->n_embd, hp->norm_eps));
 	if (o->matmul_qkv != NULL) {
-		TRY(o->matmul_qkv(be, &L->wq, &L->wk, &L->wv, s->xb, s->q, s->k, s->v, n));
+		TRY(o->matmul_qkv(be, s->x, L->attn_norm, hp->norm_eps, s->xb, &L->wq, &L->wk, &L->wv, s->q,
+			s->k, s->v, n));
 	} else {
+		TRY(o->rmsnorm(be, s->x, L->attn_norm, s->xb, n, hp->n_embd, hp->norm_eps));
 		TRY(o->matmul(be, &L->wq, s->xb, s->q, n));
 		TRY(o->matmul(be, &L->wk, s->xb, s->k, n));
 		TRY(o->matmul(be, &L->wv, s->xb, s->v, n));
@@ -513,10 +514,11 @@ layer_step(m40_engine *e, const struct layer *L, int n)
 	}
 
 	/* Feed-forward (SwiGLU). */
-	TRY(o->rmsnorm(be, s->x, L->ffn_norm, s->xb, n, hp->n_embd, hp->norm_eps));
 	if (o->matmul_swiglu != NULL) {
-		TRY(o->matmul_swiglu(be, &L->w_gate, &L->w_up, s->xb, s->gate, s->up, n));
+		TRY(o->matmul_swiglu(be, s->x, L->ffn_norm, hp->norm_eps, s->xb, &L->w_gate, &L->w_up, s->gate,
+			s->up, n));
 	} else {
+		TRY(o->rmsnorm(be, s->x, L->ffn_norm, s->xb, n, hp->n_embd, hp->norm_eps));
 		TRY(o->matmul(be, &L->w_gate, s->xb, s->gate, n));
 		TRY(o->matmul(be, &L->w_up, s->xb, s->up, n));
 		TRY(o->swiglu(be, s->gate, s->up, s->gate, n_ff));
