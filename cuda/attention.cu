@@ -5,10 +5,13 @@
  *
  * Decode (few queries): flash-decoding.  The context is cut into splits of
  * SPLIT keys; block (head, query, split) computes an unnormalized partial
- * (running max, sum, weighted V) and a second kernel combines the splits,
- * so a long context spreads over the whole GPU.  The grid depends only on
- * n and n_ctx (graph rule); splits past a query's position exit at once.
- * Prompts (many queries) use one split per query: the grid is wide already.
+ * (running max, sum, weighted V), so a long context spreads over the whole
+ * GPU, and the last block of a (query, head) to finish combines the splits
+ * (a counter per (query, head), counted up by each block and set back to 0
+ * by the last, saves a second launch).  The grid depends only on n and
+ * n_ctx (graph rule); splits past a query's position write an empty partial
+ * and only count.  Prompts (many queries) use one split per query: the grid
+ * is wide already.
  *
  * Inside a block: a tile of 128 keys, one key per thread for the scores,
  * then threads over head dimensions (several groups of keys when the head is
@@ -24,12 +27,17 @@
 #define AT_THREADS 128
 #define SPLIT 256
 #define MAX_HD 256
+/* The split counters lead the partials buffer, at a fixed size so that no
+ * call's partials ever lie on them: n <= M40_CUDA_MV_BATCH queries of up to
+ * 256 heads (more heads take the one-split path). */
+#define AT_COUNTERS (M40_CUDA_MV_BATCH * 256)
 
 struct at_args {
 	const __half *k, *v;
 	const float *q;
 	const int32_t *seq, *pos;
 	float *out, *part;
+	int *count; /* [n][n_head]: splits done; 0 between launches */
 	int n_seq, n_ctx, n_head, group, hd, kv_dim, n_split, vec;
 	float scale;
 };
@@ -52,32 +60,15 @@ __device__ __forceinline__ float block_reduce(float v, float *red, bool is_max)
 	return v;
 }
 
-__global__ void __launch_bounds__(AT_THREADS) attn_kernel(at_args a)
+/* The partial of keys [t0, t1) of sequence s for head h of query i: into
+ * part (split launch) or, normalized, into out (one split). */
+__device__ __forceinline__ void attn_partial(const at_args &a, int h, int i, int s, int t0, int t1, float *part)
 {
 	__shared__ float qs[MAX_HD];
 	__shared__ float ps[AT_THREADS];
 	__shared__ float red[AT_THREADS / 32];
 	__shared__ float osum[AT_THREADS * 2];
-	const int h = blockIdx.x, i = blockIdx.y, split = blockIdx.z, hd = a.hd;
-	const int s = a.seq[i];
-	const int len = a.pos[i] + 1;
-	int t0 = split * (a.n_split > 1 ? SPLIT : 0), t1 = a.n_split > 1 ? t0 + SPLIT : len;
-	if (t1 > len)
-		t1 = len;
-	float *part = a.part + (((size_t)i * a.n_head + h) * a.n_split + split) * (hd + 2);
-	bool valid = s >= 0 && s < a.n_seq && len >= 1 && len <= a.n_ctx;
-	if (!valid || t0 >= t1) {
-		if (a.n_split > 1) {
-			if (threadIdx.x == 0) {
-				part[0] = -INFINITY;
-				part[1] = 0.0f;
-			}
-		} else {
-			for (int d = threadIdx.x; d < hd; d += AT_THREADS)
-				a.out[(size_t)i * a.n_head * hd + (size_t)h * hd + d] = 0.0f;
-		}
-		return;
-	}
+	const int hd = a.hd;
 	const float *q = a.q + (size_t)i * a.n_head * hd + (size_t)h * hd;
 	for (int d = threadIdx.x; d < hd; d += AT_THREADS)
 		qs[d] = q[d] * a.scale;
@@ -167,10 +158,12 @@ __global__ void __launch_bounds__(AT_THREADS) attn_kernel(at_args a)
 	}
 }
 
-/* Block (head, query): combine the query's active splits. */
-__global__ void attn_combine(at_args a)
+/* Head h of query i: combine the query's active splits into out.  Other
+ * blocks wrote the partials, so they are read with __ldcg (from L2, never
+ * from a line this SM's L1 may hold from before they were written). */
+__device__ __forceinline__ void attn_combine(const at_args &a, int h, int i)
 {
-	const int h = blockIdx.x, i = blockIdx.y, hd = a.hd;
+	const int hd = a.hd;
 	const float *base = a.part + ((size_t)i * a.n_head + h) * a.n_split * (hd + 2);
 	int len = a.pos[i] + 1;
 	int ns = (len + SPLIT - 1) / SPLIT;
@@ -180,23 +173,66 @@ __global__ void attn_combine(at_args a)
 		ns = 1;
 	float M = -INFINITY;
 	for (int k = 0; k < ns; k++)
-		M = fmaxf(M, base[(size_t)k * (hd + 2)]);
+		M = fmaxf(M, __ldcg(base + (size_t)k * (hd + 2)));
 	float L = 0.0f;
 	for (int k = 0; k < ns; k++) {
-		float mk = base[(size_t)k * (hd + 2)];
+		float mk = __ldcg(base + (size_t)k * (hd + 2));
 		if (mk > -INFINITY)
-			L += base[(size_t)k * (hd + 2) + 1] * expf(mk - M);
+			L += __ldcg(base + (size_t)k * (hd + 2) + 1) * expf(mk - M);
 	}
 	float inv = L > 0.0f ? 1.0f / L : 0.0f;
-	for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+	for (int d = threadIdx.x; d < hd; d += AT_THREADS) {
 		float acc = 0.0f;
 		for (int k = 0; k < ns; k++) {
-			float mk = base[(size_t)k * (hd + 2)];
+			float mk = __ldcg(base + (size_t)k * (hd + 2));
 			if (mk > -INFINITY)
-				acc += base[(size_t)k * (hd + 2) + 2 + d] * expf(mk - M);
+				acc += __ldcg(base + (size_t)k * (hd + 2) + 2 + d) * expf(mk - M);
 		}
 		a.out[(size_t)i * a.n_head * hd + (size_t)h * hd + d] = acc * inv;
 	}
+}
+
+/* Block (head, query, split): the split's partial; with several splits the
+ * last block of (query, head) to count itself done also combines them. */
+__global__ void __launch_bounds__(AT_THREADS) attn_kernel(at_args a)
+{
+	__shared__ int last;
+	const int h = blockIdx.x, i = blockIdx.y, split = blockIdx.z, hd = a.hd;
+	const int s = a.seq[i];
+	const int len = a.pos[i] + 1;
+	int t0 = split * (a.n_split > 1 ? SPLIT : 0), t1 = a.n_split > 1 ? t0 + SPLIT : len;
+	if (t1 > len)
+		t1 = len;
+	float *part = a.n_split > 1 ? a.part + (((size_t)i * a.n_head + h) * a.n_split + split) * (hd + 2) : NULL;
+	bool valid = s >= 0 && s < a.n_seq && len >= 1 && len <= a.n_ctx;
+	if (valid && t0 < t1) {
+		attn_partial(a, h, i, s, t0, t1, part);
+	} else if (a.n_split > 1) {
+		/* nothing to see: an empty partial, which the combine skips */
+		if (threadIdx.x == 0) {
+			part[0] = -INFINITY;
+			part[1] = 0.0f;
+		}
+	} else {
+		for (int d = threadIdx.x; d < hd; d += AT_THREADS)
+			a.out[(size_t)i * a.n_head * hd + (size_t)h * hd + d] = 0.0f;
+	}
+	if (a.n_split == 1)
+		return;
+	/* every thread's partial writes reach L2 before thread 0 counts the split */
+	__threadfence();
+	__syncthreads();
+	if (threadIdx.x == 0) {
+		int *count = a.count + (size_t)i * a.n_head + h;
+		last = atomicAdd(count, 1) == a.n_split - 1;
+		if (last)
+			*count = 0; /* all splits have counted: zero for the next launch */
+	}
+	__syncthreads();
+	if (!last)
+		return;
+	__threadfence();
+	attn_combine(a, h, i);
 }
 
 m40_status m40c_attention(m40_backend *be, const m40_kv_layout *kv, const void *k_cache, const void *v_cache,
@@ -223,19 +259,25 @@ m40_status m40c_attention(m40_backend *be, const m40_kv_layout *kv, const void *
 	a.vec = (a.hd % 8) == 0 && (a.kv_dim % 8) == 0 && ((uintptr_t)k_cache % 16) == 0;
 	a.n_split = 1;
 	a.part = NULL;
-	if (n <= M40_CUDA_MV_BATCH && kv->n_ctx > SPLIT) {
+	a.count = NULL;
+	if (n <= M40_CUDA_MV_BATCH && kv->n_ctx > SPLIT && (size_t)n * kv->n_head <= AT_COUNTERS) {
+		const size_t cbytes = AT_COUNTERS * sizeof(int);
 		a.n_split = (kv->n_ctx + SPLIT - 1) / SPLIT;
-		size_t need = (size_t)n * a.n_head * a.n_split * (a.hd + 2) * sizeof(float);
+		size_t need = cbytes + (size_t)n * a.n_head * a.n_split * (a.hd + 2) * sizeof(float);
+		size_t had = be->part_bytes;
 		m40_status st = m40c_scratch(be, (void **)&be->part, &be->part_bytes, need, "attention partials");
 		if (st != M40_OK)
 			return st;
-		a.part = be->part;
+		if (be->part_bytes != had) {
+			/* a new buffer (never during a capture): its counters start at 0 */
+			cudaError_t e = cudaMemsetAsync(be->part, 0, cbytes, be->stream);
+			if (e != cudaSuccess)
+				return m40c_fail(be, e, "attention counters");
+		}
+		a.count = (int *)be->part;
+		a.part = (float *)((char *)be->part + cbytes);
 	}
 	dim3 grid((unsigned)a.n_head, (unsigned)n, (unsigned)a.n_split);
 	attn_kernel<<<grid, AT_THREADS, 0, be->stream>>>(a);
-	if (a.n_split > 1) {
-		dim3 g2((unsigned)a.n_head, (unsigned)n);
-		attn_combine<<<g2, 128, 0, be->stream>>>(a);
-	}
 	return m40c_check(be, "attention");
 }
