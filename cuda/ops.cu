@@ -18,16 +18,63 @@ __device__ __forceinline__ float warp_sum(float v)
 	return v;
 }
 
-/* One block per row. */
-__global__ void rmsnorm_kernel(const float *__restrict__ x, const float *__restrict__ g, float *__restrict__ y,
-	int dim, float eps)
+/* x^2 added to s, and x * r * g: for one float or four. */
+__device__ __forceinline__ float sum_sq(float s, float v)
+{
+	return fmaf(v, v, s);
+}
+
+__device__ __forceinline__ float sum_sq(float s, float4 v)
+{
+	return fmaf(v.w, v.w, fmaf(v.z, v.z, fmaf(v.y, v.y, fmaf(v.x, v.x, s))));
+}
+
+__device__ __forceinline__ float norm_scale(float v, float r, float g)
+{
+	return v * r * g;
+}
+
+__device__ __forceinline__ float4 norm_scale(float4 v, float r, float4 g)
+{
+	return make_float4(v.x * r * g.x, v.y * r * g.y, v.z * r * g.z, v.w * r * g.w);
+}
+
+/* RMSNorm, rows of up to 1024 floats: one warp a row, RN_WARPS rows a
+ * block.  V is float4 where dim and the pointers allow, else float.  y may
+ * be x (not __restrict__): each lane reads its elements before it writes
+ * them, and no other lane touches them. */
+#define RN_WARPS 4
+template <typename V>
+__global__ void __launch_bounds__(RN_WARPS * 32) rmsnorm_warp_kernel(const float *x, const float *__restrict__ g,
+	float *y, int n, int dim, float eps)
+{
+	const int row = blockIdx.x * RN_WARPS + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+	if (row >= n)
+		return; /* the whole warp */
+	const int nv = dim / (int)(sizeof(V) / sizeof(float));
+	const V *xr = (const V *)(x + (size_t)row * dim);
+	const V *__restrict__ gv = (const V *)g;
+	V *yr = (V *)(y + (size_t)row * dim);
+	float s = 0.0f;
+	for (int i = lane; i < nv; i += 32)
+		s = sum_sq(s, xr[i]);
+	float r = rsqrtf(warp_sum(s) / (float)dim + eps);
+	for (int i = lane; i < nv; i += 32)
+		yr[i] = norm_scale(xr[i], r, gv[i]);
+}
+
+/* The same for longer rows: one block a row. */
+template <typename V>
+__global__ void rmsnorm_block_kernel(const float *x, const float *__restrict__ g, float *y, int dim, float eps)
 {
 	__shared__ float part[32];
-	const float *xr = x + (size_t)blockIdx.x * dim;
-	float *yr = y + (size_t)blockIdx.x * dim;
+	const int nv = dim / (int)(sizeof(V) / sizeof(float));
+	const V *xr = (const V *)(x + (size_t)blockIdx.x * dim);
+	const V *__restrict__ gv = (const V *)g;
+	V *yr = (V *)(y + (size_t)blockIdx.x * dim);
 	float s = 0.0f;
-	for (int i = threadIdx.x; i < dim; i += blockDim.x)
-		s = fmaf(xr[i], xr[i], s);
+	for (int i = threadIdx.x; i < nv; i += blockDim.x)
+		s = sum_sq(s, xr[i]);
 	s = warp_sum(s);
 	if ((threadIdx.x & 31) == 0)
 		part[threadIdx.x >> 5] = s;
@@ -40,8 +87,8 @@ __global__ void rmsnorm_kernel(const float *__restrict__ x, const float *__restr
 	}
 	__syncthreads();
 	float r = rsqrtf(part[0] / (float)dim + eps);
-	for (int i = threadIdx.x; i < dim; i += blockDim.x)
-		yr[i] = xr[i] * r * g[i];
+	for (int i = threadIdx.x; i < nv; i += blockDim.x)
+		yr[i] = norm_scale(xr[i], r, gv[i]);
 }
 
 __global__ void add_kernel(float *__restrict__ y, const float *__restrict__ x, size_t n)
@@ -171,10 +218,23 @@ static unsigned blocks(size_t n, unsigned per)
 
 m40_status m40c_rmsnorm(m40_backend *be, const float *x, const float *g, float *y, int n, int dim, float eps)
 {
-	if (n <= 0)
+	if (n <= 0 || dim <= 0)
 		return M40_OK;
-	int t = dim >= 1024 ? 1024 : ((dim + 31) / 32) * 32;
-	rmsnorm_kernel<<<n, t, 0, be->stream>>>(x, g, y, dim, eps);
+	bool vec = dim % 4 == 0 && (((uintptr_t)x | (uintptr_t)g | (uintptr_t)y) % 16) == 0;
+	if (dim <= 1024) {
+		unsigned nb = blocks((size_t)n, RN_WARPS);
+		if (vec)
+			rmsnorm_warp_kernel<float4><<<nb, RN_WARPS * 32, 0, be->stream>>>(x, g, y, n, dim, eps);
+		else
+			rmsnorm_warp_kernel<float><<<nb, RN_WARPS * 32, 0, be->stream>>>(x, g, y, n, dim, eps);
+	} else {
+		int nv = vec ? dim / 4 : dim;
+		int t = nv >= 1024 ? 1024 : ((nv + 31) / 32) * 32;
+		if (vec)
+			rmsnorm_block_kernel<float4><<<n, t, 0, be->stream>>>(x, g, y, dim, eps);
+		else
+			rmsnorm_block_kernel<float><<<n, t, 0, be->stream>>>(x, g, y, dim, eps);
+	}
 	return m40c_check(be, "rmsnorm");
 }
 
