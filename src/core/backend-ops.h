@@ -78,6 +78,8 @@ typedef struct m40_backend_ops {
 	m40_status (*alloc)(m40_backend *be, size_t bytes, void **ptr, m40_error *err);
 	void (*free)(m40_backend *be, void *ptr);
 	m40_status (*upload)(m40_backend *be, void *dst, const void *src, size_t bytes, m40_error *err);
+	/* download is ordered after all queued work and waits for it: it
+	 * reports a failure since the last sync as sync does. */
 	m40_status (*download)(m40_backend *be, void *dst, const void *src, size_t bytes, m40_error *err);
 	/* Wait for all queued work; reports the first failure since the last sync. */
 	m40_status (*sync)(m40_backend *be, m40_error *err);

@@ -580,16 +580,16 @@ decode_part(m40_engine *e, const m40_batch *b, int first, int n, m40_error *err)
 		return s;
 	e->step_n = n;
 	e->step_n_out = n_out;
-	if ((s = e->ops->run_step(e->be, n, step, e, err)) != M40_OK
-		|| (s = e->ops->sync(e->be, err)) != M40_OK)
+	if ((s = e->ops->run_step(e->be, n, step, e, err)) != M40_OK)
 		return s;
-	if (want > 0) {
-		s = e->ops->download(e->be, e->logits + (size_t)e->n_logits * n_vocab, e->s.logits,
-			(size_t)want * n_vocab * sizeof(float), err);
-		if (s != M40_OK)
-			return s;
-		e->n_logits += want;
-	}
+	/* download waits for the step and reports its failures, as sync does */
+	if (want == 0)
+		return e->ops->sync(e->be, err);
+	s = e->ops->download(e->be, e->logits + (size_t)e->n_logits * n_vocab, e->s.logits,
+		(size_t)want * n_vocab * sizeof(float), err);
+	if (s != M40_OK)
+		return s;
+	e->n_logits += want;
 	return M40_OK;
 }
 
