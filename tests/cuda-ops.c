@@ -503,7 +503,8 @@ test_get_rows(int type)
 static void
 test_small_ops(void)
 {
-	const int dims[] = { 8, 64, 300, 4096 };
+	/* a warp a row up to 1024, a block a row above; float4 or scalar loads */
+	const int dims[] = { 7, 8, 64, 130, 300, 1030, 4096 };
 	for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++) {
 		int n = 7, dim = dims[k];
 		size_t len = (size_t)n * dim;
@@ -517,6 +518,12 @@ test_small_ops(void)
 		fetch(got, yd, len * 4);
 		snprintf(what, sizeof what, "rmsnorm dim %d", dim);
 		compare(what, got, want, len, NULL, 8.0, 1e-6);
+		/* rows that start off a 16-byte boundary */
+		G->rmsnorm(gb, xd + 1, gd, yd + 1, n - 1, dim, 1e-5f);
+		C->rmsnorm(cb, x + 1, g, want + 1, n - 1, dim, 1e-5f);
+		fetch(got, yd, len * 4);
+		snprintf(what, sizeof what, "rmsnorm dim %d unaligned", dim);
+		compare(what, got + 1, want + 1, len - dim, NULL, 8.0, 1e-6);
 		/* in place, as qwen3's per-head norm runs */
 		G->rmsnorm(gb, xd, gd, xd, n, dim, 1e-6f);
 		C->rmsnorm(cb, x, g, x, n, dim, 1e-6f);
