@@ -60,6 +60,14 @@ __device__ __forceinline__ float block_reduce(float v, float *red, bool is_max)
 	return v;
 }
 
+/* The splits that hold keys of a query at len keys: the combine reads
+ * these, and blocks of later splits have nothing to do. */
+__device__ __forceinline__ int attn_splits(const at_args &a, int len)
+{
+	int ns = (len + SPLIT - 1) / SPLIT;
+	return a.n_split == 1 || ns < 1 ? 1 : ns < a.n_split ? ns : a.n_split;
+}
+
 /* The partial of keys [t0, t1) of sequence s for head h of query i: into
  * part (split launch) or, normalized, into out (one split). */
 __device__ __forceinline__ void attn_partial(const at_args &a, int h, int i, int s, int t0, int t1, float *part)
@@ -89,14 +97,24 @@ __device__ __forceinline__ void attn_partial(const at_args &a, int h, int i, int
 			const __half *kr = kb + (size_t)t * a.kv_dim;
 			float acc = 0.0f;
 			if (a.vec) {
-				for (int d = 0; d < hd; d += 8) {
-					uint4 u = *(const uint4 *)(kr + d);
-					const __half2 *h2 = (const __half2 *)&u;
+				/* 64 dimensions a round: their 8 loads leave before any is used */
+				for (int d0 = 0; d0 < hd; d0 += 64) {
+					uint4 u[8];
 #pragma unroll
-					for (int e = 0; e < 4; e++) {
-						float2 f = __half22float2(h2[e]);
-						acc = fmaf(qs[d + 2 * e], f.x, acc);
-						acc = fmaf(qs[d + 2 * e + 1], f.y, acc);
+					for (int e = 0; e < 8; e++)
+						u[e] = d0 + 8 * e < hd ? *(const uint4 *)(kr + d0 + 8 * e) : make_uint4(0, 0, 0, 0);
+#pragma unroll
+					for (int e = 0; e < 8; e++) {
+						const __half2 *h2 = (const __half2 *)&u[e];
+						const int d = d0 + 8 * e;
+						if (d >= hd)
+							break;
+#pragma unroll
+						for (int c = 0; c < 4; c++) {
+							float2 f = __half22float2(h2[c]);
+							acc = fmaf(qs[d + 2 * c], f.x, acc);
+							acc = fmaf(qs[d + 2 * c + 1], f.y, acc);
+						}
 					}
 				}
 			} else {
@@ -116,13 +134,28 @@ __device__ __forceinline__ void attn_partial(const at_args &a, int h, int i, int
 		o0 *= alpha;
 		o1 *= alpha;
 		if (vthr) {
-			int nt = t1 - tb < AT_THREADS ? t1 - tb : AT_THREADS;
-			for (int k = g; k < nt; k += G) {
-				const __half *vr = vb + (size_t)(tb + k) * a.kv_dim;
-				float pk = ps[k];
-				o0 = fmaf(pk, __half2float(vr[d0]), o0);
-				if (hd > AT_THREADS && d0 + AT_THREADS < hd)
-					o1 = fmaf(pk, __half2float(vr[d0 + AT_THREADS]), o1);
+			const int nt = t1 - tb < AT_THREADS ? t1 - tb : AT_THREADS;
+			const bool two = hd > AT_THREADS && d0 + AT_THREADS < hd;
+			const __half *vt = vb + (size_t)tb * a.kv_dim + d0;
+			int k = g;
+			/* 8 keys a round, loads first: the loop is bound by their latency */
+			for (; k + 7 * G < nt; k += 8 * G) {
+				float v0[8], v1[8];
+#pragma unroll
+				for (int e = 0; e < 8; e++) {
+					v0[e] = __half2float(vt[(size_t)(k + e * G) * a.kv_dim]);
+					v1[e] = two ? __half2float(vt[(size_t)(k + e * G) * a.kv_dim + AT_THREADS]) : 0.0f;
+				}
+#pragma unroll
+				for (int e = 0; e < 8; e++) {
+					o0 = fmaf(ps[k + e * G], v0[e], o0);
+					o1 = fmaf(ps[k + e * G], v1[e], o1);
+				}
+			}
+			for (; k < nt; k += G) {
+				o0 = fmaf(ps[k], __half2float(vt[(size_t)k * a.kv_dim]), o0);
+				if (two)
+					o1 = fmaf(ps[k], __half2float(vt[(size_t)k * a.kv_dim + AT_THREADS]), o1);
 			}
 		}
 		__syncthreads();
@@ -140,7 +173,7 @@ __device__ __forceinline__ void attn_partial(const at_args &a, int h, int i, int
 			r0 = osum[threadIdx.x];
 			r1 = osum[AT_THREADS + threadIdx.x];
 		}
-		if (a.n_split > 1) {
+		if (part != NULL) {
 			part[2 + threadIdx.x] = r0;
 			if (hd > AT_THREADS && threadIdx.x + AT_THREADS < hd)
 				part[2 + AT_THREADS + threadIdx.x] = r1;
@@ -165,12 +198,7 @@ __device__ __forceinline__ void attn_combine(const at_args &a, int h, int i)
 {
 	const int hd = a.hd;
 	const float *base = a.part + ((size_t)i * a.n_head + h) * a.n_split * (hd + 2);
-	int len = a.pos[i] + 1;
-	int ns = (len + SPLIT - 1) / SPLIT;
-	if (ns > a.n_split)
-		ns = a.n_split;
-	if (ns < 1)
-		ns = 1;
+	const int ns = attn_splits(a, a.pos[i] + 1);
 	float M = -INFINITY;
 	for (int k = 0; k < ns; k++)
 		M = fmaxf(M, __ldcg(base + (size_t)k * (hd + 2)));
@@ -193,38 +221,35 @@ __device__ __forceinline__ void attn_combine(const at_args &a, int h, int i)
 }
 
 /* Block (head, query, split): the split's partial; with several splits the
- * last block of (query, head) to count itself done also combines them. */
+ * last block of (query, head) to count itself done also combines them.  A
+ * query whose keys fit one split (a short context) is written directly. */
 __global__ void __launch_bounds__(AT_THREADS) attn_kernel(at_args a)
 {
 	__shared__ int last;
 	const int h = blockIdx.x, i = blockIdx.y, split = blockIdx.z, hd = a.hd;
 	const int s = a.seq[i];
 	const int len = a.pos[i] + 1;
-	int t0 = split * (a.n_split > 1 ? SPLIT : 0), t1 = a.n_split > 1 ? t0 + SPLIT : len;
-	if (t1 > len)
-		t1 = len;
-	float *part = a.n_split > 1 ? a.part + (((size_t)i * a.n_head + h) * a.n_split + split) * (hd + 2) : NULL;
-	bool valid = s >= 0 && s < a.n_seq && len >= 1 && len <= a.n_ctx;
-	if (valid && t0 < t1) {
-		attn_partial(a, h, i, s, t0, t1, part);
-	} else if (a.n_split > 1) {
-		/* nothing to see: an empty partial, which the combine skips */
-		if (threadIdx.x == 0) {
-			part[0] = -INFINITY;
-			part[1] = 0.0f;
-		}
-	} else {
-		for (int d = threadIdx.x; d < hd; d += AT_THREADS)
-			a.out[(size_t)i * a.n_head * hd + (size_t)h * hd + d] = 0.0f;
-	}
-	if (a.n_split == 1)
+	if (!(s >= 0 && s < a.n_seq && len >= 1 && len <= a.n_ctx)) {
+		if (split == 0)
+			for (int d = threadIdx.x; d < hd; d += AT_THREADS)
+				a.out[(size_t)i * a.n_head * hd + (size_t)h * hd + d] = 0.0f;
 		return;
+	}
+	const int ns = attn_splits(a, len);
+	if (split >= ns)
+		return;
+	if (ns == 1) {
+		attn_partial(a, h, i, s, 0, len, NULL);
+		return;
+	}
+	int t0 = split * SPLIT, t1 = t0 + SPLIT < len ? t0 + SPLIT : len;
+	attn_partial(a, h, i, s, t0, t1, a.part + (((size_t)i * a.n_head + h) * a.n_split + split) * (hd + 2));
 	/* every thread's partial writes reach L2 before thread 0 counts the split */
 	__threadfence();
 	__syncthreads();
 	if (threadIdx.x == 0) {
 		int *count = a.count + (size_t)i * a.n_head + h;
-		last = atomicAdd(count, 1) == a.n_split - 1;
+		last = atomicAdd(count, 1) == ns - 1;
 		if (last)
 			*count = 0; /* all splits have counted: zero for the next launch */
 	}

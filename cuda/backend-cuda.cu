@@ -435,7 +435,7 @@ static m40_status cu_matmul(m40_backend *be, const m40_weight *w, const float *x
 }
 
 /* The fused ops: one launch where the fast matrix-vector kernels take the
- * weights, else the separate ops. */
+ * weights (and the norm, for one or two sequences), else the separate ops. */
 static m40_status cu_matmul_add(m40_backend *be, const m40_weight *w, const float *x, float *y, float *tmp, int n)
 {
 	m40_status st = m40c_matvec_fused(be, M40C_FUSE_ADD, &w, 1, x, NULL, 0.0f, &y, n);
@@ -457,20 +457,47 @@ static m40_status norm_input(m40_backend *be, const float *x, const float *g, fl
 	return m40c_rmsnorm(be, x, g, xn, n, dim, eps);
 }
 
+/* Q, K and V by groups of one type (Q4_K_M files mix Q4_K and Q6_K), each
+ * group one launch with the norm folded in where the kernels allow; the
+ * normalized input is made only for a group they cannot take. */
 static m40_status cu_matmul_qkv(m40_backend *be, const float *x, const float *g, float eps, float *xn,
 	const m40_weight *wq, const m40_weight *wk, const m40_weight *wv, float *q, float *k, float *v, int n)
 {
 	const m40_weight *w[3] = { wq, wk, wv };
 	float *y[3] = { q, k, v };
-	const float *in;
-	m40_status st = m40c_matvec_fused(be, M40C_FUSE_NONE, w, 3, x, g, eps, y, n);
-	if (st != M40_E_UNSUPPORTED)
-		return st;
-	if ((st = norm_input(be, x, g, eps, xn, n, (int)wq->cols, &in)) != M40_OK)
-		return st;
-	for (int i = 0; i < 3; i++)
-		if ((st = cu_matmul(be, w[i], in, y[i], n)) != M40_OK)
+	const float *in = NULL;
+	bool done[3] = { false, false, false };
+	m40_status st;
+	for (int i = 0; i < 3; i++) {
+		const m40_weight *gw[3];
+		float *gy[3];
+		int m = 0;
+		if (done[i])
+			continue;
+		for (int j = i; j < 3; j++)
+			if (!done[j] && w[j]->type == w[i]->type && w[j]->cols == w[i]->cols) {
+				gw[m] = w[j];
+				gy[m++] = y[j];
+				done[j] = true;
+			}
+		st = m40c_matvec_fused(be, M40C_FUSE_NONE, gw, m, x, g, eps, gy, n);
+		if (st != M40_E_UNSUPPORTED) {
+			if (st != M40_OK)
+				return st;
+			continue;
+		}
+		if (in == NULL && (st = norm_input(be, x, g, eps, xn, n, (int)wq->cols, &in)) != M40_OK)
 			return st;
+		if (g != NULL && (st = m40c_matvec_fused(be, M40C_FUSE_NONE, gw, m, in, NULL, 0.0f, gy, n))
+			!= M40_E_UNSUPPORTED) {
+			if (st != M40_OK)
+				return st;
+			continue;
+		}
+		for (int j = 0; j < m; j++)
+			if ((st = cu_matmul(be, gw[j], in, gy[j], n)) != M40_OK)
+				return st;
+	}
 	return M40_OK;
 }
 
@@ -484,6 +511,8 @@ static m40_status cu_matmul_swiglu(m40_backend *be, const float *x, const float 
 	if (st != M40_E_UNSUPPORTED)
 		return st;
 	if ((st = norm_input(be, x, g, eps, xn, n, (int)w_gate->cols, &in)) != M40_OK)
+		return st;
+	if (g != NULL && (st = m40c_matvec_fused(be, M40C_FUSE_SWIGLU, w, 2, in, NULL, 0.0f, y, n)) != M40_E_UNSUPPORTED)
 		return st;
 	if ((st = cu_matmul(be, w_gate, in, gate, n)) != M40_OK || (st = cu_matmul(be, w_up, in, up, n)) != M40_OK)
 		return st;

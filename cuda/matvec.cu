@@ -803,6 +803,9 @@ static m40_status mv_typed(m40_backend *be, const m40_weight *w, const float *x,
  * scale form a group of W / G weights; contribution of a group:
  * dA * sum f x + nS * sum x (nS = -offset), sum x taken from the loaded x. */
 #define Q_NWK 4
+/* Sequences up to which the kernels fold RMSNorm in (above, the caller
+ * normalizes first: more kernels to compile for a smaller gain). */
+#define MV_NORM_MAX 2
 
 /* 4 bytes from a 2-byte aligned address */
 __device__ __forceinline__ uint32_t ld32a2(const uint8_t *p)
@@ -1157,7 +1160,7 @@ __device__ __forceinline__ float qfold(const float *f, const float *xv, float dA
 
 /* A lane's x pieces of one block; with a norm weight gb, ss gathers their
  * squares and the pieces are scaled by gb (the 1 / rms comes at the end). */
-template <int T, int N>
+template <int T, int N, bool NORM>
 __device__ __forceinline__ void qloadx(const float *xb, const float *gb, int K, const int *cx,
 	float (&xv)[Q<T>::W], float (&S)[Q<T>::G], float &ss)
 {
@@ -1166,7 +1169,7 @@ __device__ __forceinline__ void qloadx(const float *xb, const float *gb, int K, 
 #pragma unroll
 	for (int i = 0; i < F::W / 4; i++) {
 		float4 v = ldx4(xb + cx[i]);
-		if (gb) {
+		if (NORM) {
 			float4 g = ldx4(gb + cx[i]);
 			ss = fmaf(v.x, v.x, ss);
 			ss = fmaf(v.y, v.y, ss);
@@ -1220,7 +1223,7 @@ struct MvJob {
 	float eps;
 };
 
-template <int T, int N, int R>
+template <int T, int N, int R, bool NORM>
 __global__ void __launch_bounds__(Q_NWK * 32)
 mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 {
@@ -1261,7 +1264,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 	}
 	for (int ib = warp * BPI + lane / F::LPB; ib < nb; ib += Q_NWK * BPI) {
 		const float *xb = x + (size_t)ib * F::QK;
-		const float *gb = j.g ? j.g + (size_t)ib * F::QK : NULL;
+		const float *gb = NORM ? j.g + (size_t)ib * F::QK : NULL;
 		uint32_t raw[R][F::NRAW];
 #pragma unroll
 		for (int r = 0; r < R; r++)
@@ -1271,7 +1274,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 			float xv[N][F::W], S[N][F::G];
 #pragma unroll
 			for (int s = 0; s < N; s++)
-				qloadx<T, N>(xb + (size_t)s * K, gb, K, cx, xv[s], S[s], ss[s]);
+				qloadx<T, N, NORM>(xb + (size_t)s * K, gb, K, cx, xv[s], S[s], ss[s]);
 #pragma unroll
 			for (int r = 0; r < R; r++) {
 				float f[F::W], dA[F::G], nS[F::G];
@@ -1292,7 +1295,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 #pragma unroll
 			for (int s = 0; s < N; s++) {
 				float xv[F::W], S[F::G];
-				qloadx<T, N>(xb + (size_t)s * K, gb, K, cx, xv, S, ss[s]);
+				qloadx<T, N, NORM>(xb + (size_t)s * K, gb, K, cx, xv, S, ss[s]);
 #pragma unroll
 				for (int r = 0; r < R; r++)
 #pragma unroll
@@ -1310,7 +1313,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 			if (lane == 0)
 				red[warp][r * N + s] = v;
 		}
-	if (j.g) {
+	if (NORM) {
 #pragma unroll
 		for (int s = 0; s < N; s++) {
 			float v = warp_sum(ss[s]);
@@ -1322,7 +1325,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 	for (int t = threadIdx.x; t < rpb * N; t += blockDim.x) {
 		int r = t / N, s = t % N;
 		float v = 0.0f, rms = 1.0f;
-		if (j.g) {
+		if (NORM) {
 			float q = 0.0f;
 #pragma unroll
 			for (int k = 0; k < Q_NWK; k++)
@@ -1351,15 +1354,22 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 	}
 }
 
+/* The norm is compiled in only where asked for (NORM): a run-time test
+ * in the x loads would split the unrolled loads into basic blocks and
+ * cost the plain products a third of their speed (H100). */
 template <int T, int N, int R>
 static void mvq_launch_r(m40_backend *be, MvJob j, int K, const float *x)
 {
 	int rpb = j.mode == MV_SWIGLU ? R / 2 : R;
 	int b0 = (j.rows0 + rpb - 1) / rpb, b1 = j.w1 && j.mode != MV_SWIGLU ? (j.rows1 + R - 1) / R : 0;
 	int b2 = j.w2 ? (j.rows2 + R - 1) / R : 0;
+	unsigned grid = (unsigned)(b0 + b1 + b2);
 	j.blk1 = b1 ? b0 : INT_MAX;
 	j.blk2 = b2 ? b0 + b1 : INT_MAX;
-	mvq_kernel<T, N, R><<<(unsigned)(b0 + b1 + b2), Q_NWK * 32, 0, be->stream>>>(j, K, x);
+	if (N <= MV_NORM_MAX && j.g != NULL)
+		mvq_kernel<T, N, R, (N <= MV_NORM_MAX)><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+	else
+		mvq_kernel<T, N, R, false><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
 }
 
 /* One sequence may take 8 rows a block ($M40_CUDA_MV_ROWS=8): twice the
@@ -1387,7 +1397,7 @@ static m40_status mvq_typed(m40_backend *be, const m40_weight *const *w, int nw,
 {
 	typedef Q<T> F;
 	int K = (int)w[0]->cols;
-	if (K % 4 || ((uintptr_t)x % 16) || ((uintptr_t)g % 16))
+	if (K % 4 || ((uintptr_t)x % 16) || ((uintptr_t)g % 16) || (g != NULL && n > MV_NORM_MAX))
 		return M40_E_UNSUPPORTED; /* caller falls back */
 	for (int i = 0; i < nw; i++)
 		if (!mvq_fits(w[i], F::QK, F::ALIGN, K, T))

@@ -337,14 +337,16 @@ abs_limits(int type, const uint8_t *w, size_t rb, int64_t rows, int64_t cols, co
 
 /* The optional fused ops (Q, K, V in one; y += W x; silu(W_g x) * (W_u x))
  * against the CPU's separate ops; rows odd (partial thread blocks).  With
- * norm, Q/K/V and SwiGLU take x through rmsnorm(x, g) first. */
+ * norm, Q/K/V and SwiGLU take x through rmsnorm(x, g) first.  V is of
+ * vtype (Q4_K_M files mix Q4_K and Q6_K). */
 static void
-test_fused(int type, int64_t rows, int64_t cols, int norm)
+test_fused(int type, int64_t rows, int64_t cols, int norm, int vtype)
 {
 	static const int ns[] = { 1, 3, 8, 16, 40, 70 };
 	const int nmax = 70;
 	int64_t rr[3] = { rows, rows, rows / 2 + 1 };
-	size_t rb = 0;
+	size_t rbs[3];
+	int ty[3] = { type, type, vtype };
 	uint8_t *h[3];
 	void *d[3];
 	m40_weight wc[3], wg[3];
@@ -357,10 +359,10 @@ test_fused(int type, int64_t rows, int64_t cols, int norm)
 		return;
 	}
 	for (int i = 0; i < 3; i++) {
-		h[i] = random_weight(type, rr[i], cols, &rb);
-		d[i] = dev_copy(h[i], rb * (size_t)rr[i]);
-		wc[i] = (m40_weight){ h[i], type, rr[i], cols, rb };
-		wg[i] = (m40_weight){ d[i], type, rr[i], cols, rb };
+		h[i] = random_weight(ty[i], rr[i], cols, &rbs[i]);
+		d[i] = dev_copy(h[i], rbs[i] * (size_t)rr[i]);
+		wc[i] = (m40_weight){ h[i], ty[i], rr[i], cols, rbs[i] };
+		wg[i] = (m40_weight){ d[i], ty[i], rr[i], cols, rbs[i] };
 		yc[i] = xmalloc((size_t)nmax * rows * sizeof(float));
 		yd[i] = dev_nan((size_t)nmax * rows);
 	}
@@ -393,7 +395,7 @@ test_fused(int type, int64_t rows, int64_t cols, int norm)
 		for (int i = 0; i < 3; i++) {
 			if (C->matmul(cb, &wc[i], xn, yc[i], n) != M40_OK)
 				die("cpu matmul", &err);
-			lim[i] = abs_limits(type, h[i], rb, rr[i], cols, xn, n);
+			lim[i] = abs_limits(ty[i], h[i], rbs[i], rr[i], cols, xn, n);
 			dev_poison(yd[i], m);
 		}
 		/* Q, K, V */
@@ -403,7 +405,7 @@ test_fused(int type, int64_t rows, int64_t cols, int norm)
 		for (int i = 0; i < 3; i++) {
 			fetch(yg, yd[i], (size_t)n * rr[i] * sizeof *yg);
 			snprintf(what, sizeof what, "fused %sqkv %-6s out %d %3" PRId64 " x %-4" PRId64 " n=%-2d",
-				norm ? "norm+" : "", m40_type_name(type), i, rr[i], cols, n);
+				norm ? "norm+" : "", m40_type_name(ty[i]), i, rr[i], cols, n);
 			compare(what, yg, yc[i], (size_t)n * rr[i], lim[i], 0, 3e-5);
 		}
 		/* silu(W_g x) * (W_u x) */
@@ -1057,8 +1059,10 @@ main(int argc, char **argv)
 				test_matmul(type, 37, 2816, some_n, 6);
 		}
 		test_get_rows(type);
-		test_fused(type, 67, 512, 0);
-		test_fused(type, 67, 512, 1);
+		test_fused(type, 67, 512, 0, type);
+		test_fused(type, 67, 512, 1, type);
+		if (qk == 256)
+			test_fused(type, 67, 512, 1, type == M40_TYPE_Q6_K ? M40_TYPE_Q4_K : M40_TYPE_Q6_K);
 	}
 	test_small_ops();
 	for (int neox = 0; neox < 2; neox++) {
