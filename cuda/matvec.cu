@@ -1223,8 +1223,8 @@ struct MvJob {
 	float eps;
 };
 
-template <int T, int N, int R, bool NORM>
-__global__ void __launch_bounds__(Q_NWK * 32)
+template <int T, int N, int R, bool NORM, int MINB>
+__global__ void __launch_bounds__(Q_NWK * 32, MINB)
 mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 {
 	typedef Q<T> F;
@@ -1356,9 +1356,10 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 
 /* The norm is compiled in only where asked for (NORM): a run-time test
  * in the x loads would split the unrolled loads into basic blocks and
- * cost the plain products a third of their speed (H100). */
-template <int T, int N, int R>
-static void mvq_launch_r(m40_backend *be, MvJob j, int K, const float *x)
+ * cost the plain products a third of their speed (H100).  MINB: thread
+ * blocks an SM must hold at once (a register cap for the compiler). */
+template <int T, int N, int R, int MINB>
+static void mvq_launch_b(m40_backend *be, MvJob j, int K, const float *x)
 {
 	int rpb = j.mode == MV_SWIGLU ? R / 2 : R;
 	int b0 = (j.rows0 + rpb - 1) / rpb, b1 = j.w1 && j.mode != MV_SWIGLU ? (j.rows1 + R - 1) / R : 0;
@@ -1367,20 +1368,23 @@ static void mvq_launch_r(m40_backend *be, MvJob j, int K, const float *x)
 	j.blk1 = b1 ? b0 : INT_MAX;
 	j.blk2 = b2 ? b0 + b1 : INT_MAX;
 	if (N <= MV_NORM_MAX && j.g != NULL)
-		mvq_kernel<T, N, R, (N <= MV_NORM_MAX)><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), MINB><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
 	else
-		mvq_kernel<T, N, R, false><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, false, MINB><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
 }
 
-/* One sequence may take 8 rows a block ($M40_CUDA_MV_ROWS=8): twice the
- * bytes in flight per block for the same setup and reduction. */
+/* One sequence may run under a register cap ($M40_CUDA_MV_MINB=6 or 8
+ * blocks an SM, for measuring). */
 template <int T, int N>
 static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
 {
-	if (N == 1 && be->mv_rows == 8 && T != M40_TYPE_Q6_K)
-		mvq_launch_r<T, N, (N == 1 && T != M40_TYPE_Q6_K ? 8 : QR<T, N>::R)>(be, j, K, x);
+	enum { R = QR<T, N>::R };
+	if (N == 1 && be->mv_minb == 8)
+		mvq_launch_b<T, N, R, (N == 1 ? 8 : 1)>(be, j, K, x);
+	else if (N == 1 && be->mv_minb == 6)
+		mvq_launch_b<T, N, R, (N == 1 ? 6 : 1)>(be, j, K, x);
 	else
-		mvq_launch_r<T, N, QR<T, N>::R>(be, j, K, x);
+		mvq_launch_b<T, N, R, 1>(be, j, K, x);
 }
 
 static bool mvq_fits(const m40_weight *w, int qk, int align, int K, int type)
