@@ -5,8 +5,7 @@
 # files come back from the device tool).
 #
 #   sh bench/device-run.sh [PHASES]     PHASES: build,test,ptx,ncu,mv,engine,models,long,bench,sanitize
-#                                       (default all), and on request: mv8, tg8 (the kernels and
-#                                       tg128 with $M40_CUDA_MV_MINB=6 and 8), prof (ncu: one 7B Q4_K_M
+#                                       (default all), and on request: prof (ncu: one 7B Q4_K_M
 #                                       decode step by kernel; warp stalls of the Q4_K kernel)
 #
 # Prepared here by dev/cuda/device-prep.sh in .carry/ (ignored by git):
@@ -92,19 +91,6 @@ if has bench; then
 	timeout 420 sh "$b/bench/gpu.sh" "$b" /tmp/m40-bench-out >"$OUT/bench.log" 2>&1
 	echo "== bench: exit $?" >>"$OUT/bench.log"
 	cat /tmp/m40-bench-out/*.bench /tmp/m40-bench-out/card.txt >>"$OUT/bench.log" 2>/dev/null
-fi
-if has mv8; then
-	for b in 6 8; do
-		run 200 "matrix-vector kernels, at least $b blocks an SM" env M40_CUDA_MV_MINB=$b tests/cuda-ops bench
-	done
-fi
-if has tg8; then
-	for b in 6 8; do
-		for m in llama2-7b-q4_0 llama2-7b-q8_0 llama2-7b-q4_k_m tinyllama-1.1b-q4_k_m; do
-			run 60 "tg128 $m, at least $b blocks an SM" env M40_CUDA_MV_MINB=$b bench/m40-bench \
-				/tmp/m40-bench/$m.gguf cuda tg 128
-		done
-	done
 fi
 if has prof; then
 	say "ncu: one decode step by kernel (tg 2: 4 steps), 7B Q4_K_M"

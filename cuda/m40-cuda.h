@@ -55,10 +55,6 @@ struct m40_backend {
 	 * (M40_CUDA_MV_DEFAULT, or $M40_CUDA_MV_BATCH at open, at most
 	 * M40_CUDA_MV_BATCH, for measuring the crossover) */
 	int mv_batch;
-	/* thread blocks an SM must hold of the one-sequence matrix-vector
-	 * kernels (a register cap): 0, or 6 or 8 from $M40_CUDA_MV_MINB (for
-	 * measuring) */
-	int mv_minb;
 };
 
 /* backend-cuda.cu */

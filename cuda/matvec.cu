@@ -1223,8 +1223,26 @@ struct MvJob {
 	float eps;
 };
 
-template <int T, int N, int R, bool NORM, int MINB>
-__global__ void __launch_bounds__(Q_NWK * 32, MINB)
+/* Thread blocks an SM must hold at once, for one sequence: a register cap
+ * that buys occupancy.  On the H100 (sm_90, 7B shapes, one run) 6 took the
+ * legacy formats and Q4_K 5-11% faster, while Q5_K and Q6_K, which then
+ * spill, got slower (Q6_K 2.5x); tg128 7B Q4_0 274 -> 301 t/s.  On sm_52
+ * the legacy formats fit the cap without spilling; Q4_K would spill, and
+ * Maxwell keeps local memory in L2 only, so there it runs uncapped. */
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 700
+#define MV_CAP_Q4_K 0
+#else
+#define MV_CAP_Q4_K 1
+#endif
+template <int T, int N> struct MvMinB {
+	enum {
+		V = N == 1 && (T == M40_TYPE_Q4_0 || T == M40_TYPE_Q4_1 || T == M40_TYPE_Q5_0 || T == M40_TYPE_Q5_1 ||
+				      T == M40_TYPE_Q8_0 || (T == M40_TYPE_Q4_K && MV_CAP_Q4_K)) ? 6 : 1
+	};
+};
+
+template <int T, int N, int R, bool NORM>
+__global__ void __launch_bounds__(Q_NWK * 32, (MvMinB<T, N>::V))
 mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 {
 	typedef Q<T> F;
@@ -1356,11 +1374,11 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 
 /* The norm is compiled in only where asked for (NORM): a run-time test
  * in the x loads would split the unrolled loads into basic blocks and
- * cost the plain products a third of their speed (H100).  MINB: thread
- * blocks an SM must hold at once (a register cap for the compiler). */
-template <int T, int N, int R, int MINB>
-static void mvq_launch_b(m40_backend *be, MvJob j, int K, const float *x)
+ * cost the plain products a third of their speed (H100). */
+template <int T, int N>
+static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
 {
+	enum { R = QR<T, N>::R };
 	int rpb = j.mode == MV_SWIGLU ? R / 2 : R;
 	int b0 = (j.rows0 + rpb - 1) / rpb, b1 = j.w1 && j.mode != MV_SWIGLU ? (j.rows1 + R - 1) / R : 0;
 	int b2 = j.w2 ? (j.rows2 + R - 1) / R : 0;
@@ -1368,23 +1386,9 @@ static void mvq_launch_b(m40_backend *be, MvJob j, int K, const float *x)
 	j.blk1 = b1 ? b0 : INT_MAX;
 	j.blk2 = b2 ? b0 + b1 : INT_MAX;
 	if (N <= MV_NORM_MAX && j.g != NULL)
-		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), MINB><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, (N <= MV_NORM_MAX)><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
 	else
-		mvq_kernel<T, N, R, false, MINB><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
-}
-
-/* One sequence may run under a register cap ($M40_CUDA_MV_MINB=6 or 8
- * blocks an SM, for measuring). */
-template <int T, int N>
-static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
-{
-	enum { R = QR<T, N>::R };
-	if (N == 1 && be->mv_minb == 8)
-		mvq_launch_b<T, N, R, (N == 1 ? 8 : 1)>(be, j, K, x);
-	else if (N == 1 && be->mv_minb == 6)
-		mvq_launch_b<T, N, R, (N == 1 ? 6 : 1)>(be, j, K, x);
-	else
-		mvq_launch_b<T, N, R, 1>(be, j, K, x);
+		mvq_kernel<T, N, R, false><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
 }
 
 static bool mvq_fits(const m40_weight *w, int qk, int align, int K, int type)
