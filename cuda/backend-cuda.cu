@@ -499,6 +499,56 @@ static m40_status cu_matmul_qkv(m40_backend *be, const float *x, const float *g,
 	return M40_OK;
 }
 
+/* Q, K, V with RoPE and the KV store: by groups of one type where the
+ * kernels take every group (checked before anything is launched), else
+ * the products and then the rope_kv_store kernel. */
+static m40_status cu_matmul_qkv_rope(m40_backend *be, const float *x, const float *g, float eps, float *xn,
+	const m40_weight *wq, const m40_weight *wk, const m40_weight *wv, float *q, float *k, float *v,
+	const m40_kv_layout *kv, const m40_rope *rope, void *k_cache, void *v_cache, const int32_t *seq,
+	const int32_t *pos, int n)
+{
+	const m40_weight *w[3] = { wq, wk, wv };
+	float *y[3] = { q, k, v };
+	const m40_weight *gw[3][3];
+	float *gy[3][3];
+	m40c_qkv_store qs[3];
+	int ng = 0, size[3] = { 0, 0, 0 }, at[3];
+	m40_status st;
+	/* group by type: at[i] is weight i's group */
+	for (int i = 0; i < 3; i++) {
+		at[i] = ng;
+		for (int j = 0; j < i; j++)
+			if (w[j]->type == w[i]->type && w[j]->cols == w[i]->cols) {
+				at[i] = at[j];
+				break;
+			}
+		if (at[i] == ng)
+			ng++;
+		int t = at[i], m = size[t]++;
+		gw[t][m] = w[i];
+		gy[t][m] = y[i];
+		qs[t].role[m] = i == 0 ? M40C_ROLE_Q : i == 1 ? M40C_ROLE_K : M40C_ROLE_V;
+		qs[t].kv = kv;
+		qs[t].rope = rope;
+		qs[t].k_cache = k_cache;
+		qs[t].v_cache = v_cache;
+		qs[t].seq = seq;
+		qs[t].pos = pos;
+	}
+	bool fused = true;
+	for (int t = 0; t < ng && fused; t++)
+		fused = m40c_matvec_qkv_rope(be, gw[t], size[t], x, g, eps, gy[t], n, &qs[t], 1) == M40_OK;
+	if (fused) {
+		for (int t = 0; t < ng; t++)
+			if ((st = m40c_matvec_qkv_rope(be, gw[t], size[t], x, g, eps, gy[t], n, &qs[t], 0)) != M40_OK)
+				return st;
+		return M40_OK;
+	}
+	if ((st = cu_matmul_qkv(be, x, g, eps, xn, wq, wk, wv, q, k, v, n)) != M40_OK)
+		return st;
+	return m40c_rope_kv_store(be, kv, rope, q, k, v, k_cache, v_cache, seq, pos, n);
+}
+
 static m40_status cu_matmul_swiglu(m40_backend *be, const float *x, const float *g, float eps, float *xn,
 	const m40_weight *w_gate, const m40_weight *w_up, float *gate, float *up, int n)
 {
@@ -586,6 +636,7 @@ static const m40_backend_ops cuda_ops = {
 	cu_matmul_qkv,
 	cu_matmul_swiglu,
 	m40c_rope_kv_store,
+	cu_matmul_qkv_rope,
 };
 
 extern "C" const m40_backend_ops *m40i_backend_cuda(void)

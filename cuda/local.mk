@@ -14,7 +14,7 @@ CUDA_SOURCES = \
 	cuda/ops.cu \
 	cuda/attention.cu
 
-EXTRA_DIST += build-aux/cudalt.sh $(CUDA_SOURCES) cuda/m40-cuda.h cuda/m40-quant.cuh
+EXTRA_DIST += build-aux/cudalt.sh $(CUDA_SOURCES) cuda/m40-cuda.h cuda/m40-quant.cuh cuda/m40-rope.cuh
 if HAVE_CUDA
 noinst_LTLIBRARIES += cuda/libm40cuda.la
 cuda_libm40cuda_la_SOURCES = $(CUDA_SOURCES)

@@ -76,6 +76,21 @@ m40_status m40c_matvec(m40_backend *be, const m40_weight *w, const float *x, flo
 enum { M40C_FUSE_NONE, M40C_FUSE_ADD, M40C_FUSE_SWIGLU };
 m40_status m40c_matvec_fused(m40_backend *be, int fuse, const m40_weight *const *w, int nw, const float *x,
 	const float *g, float eps, float *const *y, int n);
+/* The Q/K/V product (M40C_FUSE_NONE, x through rmsnorm with g) that also
+ * does RoPE and the KV store: role[i] says what weight i is; q rows come
+ * out rotated in y, k and v rows go to the caches only.  Normal RoPE and
+ * one or two sequences; M40_E_UNSUPPORTED (nothing launched) otherwise.
+ * dry: only the answer, nothing launched. */
+enum { M40C_ROLE_Q, M40C_ROLE_K, M40C_ROLE_V };
+typedef struct m40c_qkv_store {
+	int role[3];
+	const m40_kv_layout *kv;
+	const m40_rope *rope;
+	void *k_cache, *v_cache;
+	const int32_t *seq, *pos;
+} m40c_qkv_store;
+m40_status m40c_matvec_qkv_rope(m40_backend *be, const m40_weight *const *w, int nw, const float *x,
+	const float *g, float eps, float *const *y, int n, const m40c_qkv_store *qs, int dry);
 /* gemm.cu: the same for any n, by dequantized tiles and SGEMM. */
 m40_status m40c_gemm(m40_backend *be, const m40_weight *w, const float *x, float *y, int n);
 /* dequant.cu */

@@ -21,6 +21,7 @@
 
 #include "m40-cuda.h"
 #include "m40-quant.cuh"
+#include "m40-rope.cuh"
 
 #include <limits.h>
 #include <string.h>
@@ -1221,6 +1222,15 @@ struct MvJob {
 	int mode;
 	const float *g;
 	float eps;
+	/* ROPE kernels (Q, K, V with RoPE and the KV store): what matrix m is
+	 * (M40C_ROLE_*); q rows are rotated into y, k rows rotated and v rows
+	 * as they are go to the FP16 caches at (seq[s], pos[s]) */
+	int role[3];
+	const int32_t *pos, *seq;
+	unsigned short *kc, *vc;
+	const float *ff;
+	int hd, n_dims, n_seq, n_ctx, kv_dim;
+	float freq_base, freq_scale;
 };
 
 /* Thread blocks an SM must hold at once, for one sequence: a register cap
@@ -1241,7 +1251,7 @@ template <int T, int N> struct MvMinB {
 	};
 };
 
-template <int T, int N, int R, bool NORM>
+template <int T, int N, int R, bool NORM, bool ROPE>
 __global__ void __launch_bounds__(Q_NWK * 32, (MvMinB<T, N>::V))
 mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 {
@@ -1356,6 +1366,26 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 		v *= rms;
 		if (row0 + r >= rows)
 			continue;
+		if (ROPE) {
+			/* normal RoPE pairs rows 2i and 2i + 1 of a head: both in this block */
+			const int role = j.role[m], row = row0 + r, p = j.pos[s], sq = j.seq[s];
+			if (role != M40C_ROLE_V && row % j.hd < j.n_dims) {
+				const int d = row % j.hd;
+				float vp = 0.0f, c, sn;
+#pragma unroll
+				for (int k = 0; k < Q_NWK; k++)
+					vp += red[k][(r ^ 1) * N + s];
+				vp *= rms;
+				m40c_rope_cs(p, d / 2, j.n_dims, j.freq_base, j.freq_scale, j.ff, &c, &sn);
+				v = d & 1 ? m40c_rope_elem(false, vp, v, c, sn) : m40c_rope_elem(true, v, vp, c, sn);
+			}
+			if (role == M40C_ROLE_Q)
+				y[(size_t)s * rows + row] = v;
+			else if (sq >= 0 && sq < j.n_seq && p >= 0 && p < j.n_ctx)
+				(role == M40C_ROLE_K ? j.kc : j.vc)[((size_t)sq * j.n_ctx + p) * j.kv_dim + row] =
+					__half_as_ushort(__float2half_rn(v));
+			continue;
+		}
 		float *yp = y + (size_t)s * rows + row0 + r;
 		if (sw) {
 			float u = 0.0f;
@@ -1385,10 +1415,12 @@ static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
 	unsigned grid = (unsigned)(b0 + b1 + b2);
 	j.blk1 = b1 ? b0 : INT_MAX;
 	j.blk2 = b2 ? b0 + b1 : INT_MAX;
-	if (N <= MV_NORM_MAX && j.g != NULL)
-		mvq_kernel<T, N, R, (N <= MV_NORM_MAX)><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+	if (N <= MV_NORM_MAX && j.g != NULL && j.pos != NULL)
+		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), (N <= MV_NORM_MAX)><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+	else if (N <= MV_NORM_MAX && j.g != NULL)
+		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), false><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
 	else
-		mvq_kernel<T, N, R, false><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, false, false><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
 }
 
 static bool mvq_fits(const m40_weight *w, int qk, int align, int K, int type)
@@ -1397,11 +1429,27 @@ static bool mvq_fits(const m40_weight *w, int qk, int align, int K, int type)
 		w->row_bytes % align == 0 && w->rows < INT_MAX / 8;
 }
 
+/* Whether the RoPE epilogue takes this store: normal RoPE (pairs 2i,
+ * 2i + 1 of a head fall in one thread block), the norm folded in. */
+static bool qkv_store_ok(const m40c_qkv_store *qs, const m40_weight *const *w, int nw, const float *g, int n)
+{
+	const m40_kv_layout *kv = qs->kv;
+	if (qs->rope->neox || g == NULL || n > MV_NORM_MAX || kv->head_dim % 2 || qs->rope->n_dims > kv->head_dim)
+		return false;
+	for (int i = 0; i < nw; i++) {
+		int64_t want = qs->role[i] == M40C_ROLE_Q ? (int64_t)kv->n_head * kv->head_dim
+			: (int64_t)kv->n_head_kv * kv->head_dim;
+		if (w[i]->rows != want)
+			return false;
+	}
+	return true;
+}
+
 /* nw weights (1..3) of type T on x[n][K]: checks everything first and
- * launches nothing when the fast kernels cannot take them. */
+ * launches nothing when the fast kernels cannot take them (nor when dry). */
 template <int T>
 static m40_status mvq_typed(m40_backend *be, const m40_weight *const *w, int nw, int mode, const float *x,
-	const float *g, float eps, float *const *y, int n)
+	const float *g, float eps, float *const *y, int n, const m40c_qkv_store *qs, bool dry)
 {
 	typedef Q<T> F;
 	int K = (int)w[0]->cols;
@@ -1412,6 +1460,10 @@ static m40_status mvq_typed(m40_backend *be, const m40_weight *const *w, int nw,
 			return M40_E_UNSUPPORTED;
 	if (mode == MV_SWIGLU && (nw != 2 || w[1]->rows != w[0]->rows || w[1]->row_bytes != w[0]->row_bytes))
 		return M40_E_UNSUPPORTED;
+	if (qs != NULL && (mode != MV_STORE || !qkv_store_ok(qs, w, nw, g, n)))
+		return M40_E_UNSUPPORTED;
+	if (dry)
+		return M40_OK;
 	for (int s0 = 0; s0 < n; s0 += M40_CUDA_MV_MAX) {
 		int c = n - s0 < M40_CUDA_MV_MAX ? n - s0 : M40_CUDA_MV_MAX;
 		MvJob j;
@@ -1435,6 +1487,22 @@ static m40_status mvq_typed(m40_backend *be, const m40_weight *const *w, int nw,
 			j.rows2 = (int)w[2]->rows;
 			j.y2 = y[2] + (size_t)s0 * w[2]->rows;
 		}
+		if (qs != NULL) {
+			for (int i = 0; i < nw; i++)
+				j.role[i] = qs->role[i];
+			j.pos = qs->pos + s0;
+			j.seq = qs->seq + s0;
+			j.kc = (unsigned short *)qs->k_cache;
+			j.vc = (unsigned short *)qs->v_cache;
+			j.ff = qs->rope->freq_factors;
+			j.hd = qs->kv->head_dim;
+			j.n_dims = qs->rope->n_dims;
+			j.n_seq = qs->kv->n_seq;
+			j.n_ctx = qs->kv->n_ctx;
+			j.kv_dim = qs->kv->n_head_kv * qs->kv->head_dim;
+			j.freq_base = qs->rope->freq_base;
+			j.freq_scale = qs->rope->freq_scale;
+		}
 		const float *xs = x + (size_t)s0 * K;
 		switch (c) {
 		case 1: mvq_launch<T, 1>(be, j, K, xs); break;
@@ -1451,19 +1519,19 @@ static m40_status mvq_typed(m40_backend *be, const m40_weight *const *w, int nw,
 }
 
 static m40_status mvq_any(m40_backend *be, const m40_weight *const *w, int nw, int mode, const float *x,
-	const float *g, float eps, float *const *y, int n)
+	const float *g, float eps, float *const *y, int n, const m40c_qkv_store *qs = NULL, bool dry = false)
 {
 	switch (w[0]->type) {
-	case M40_TYPE_F16: return mvq_typed<M40_TYPE_F16>(be, w, nw, mode, x, g, eps, y, n);
-	case M40_TYPE_BF16: return mvq_typed<M40_TYPE_BF16>(be, w, nw, mode, x, g, eps, y, n);
-	case M40_TYPE_Q4_0: return mvq_typed<M40_TYPE_Q4_0>(be, w, nw, mode, x, g, eps, y, n);
-	case M40_TYPE_Q4_1: return mvq_typed<M40_TYPE_Q4_1>(be, w, nw, mode, x, g, eps, y, n);
-	case M40_TYPE_Q5_0: return mvq_typed<M40_TYPE_Q5_0>(be, w, nw, mode, x, g, eps, y, n);
-	case M40_TYPE_Q5_1: return mvq_typed<M40_TYPE_Q5_1>(be, w, nw, mode, x, g, eps, y, n);
-	case M40_TYPE_Q8_0: return mvq_typed<M40_TYPE_Q8_0>(be, w, nw, mode, x, g, eps, y, n);
-	case M40_TYPE_Q4_K: return mvq_typed<M40_TYPE_Q4_K>(be, w, nw, mode, x, g, eps, y, n);
-	case M40_TYPE_Q5_K: return mvq_typed<M40_TYPE_Q5_K>(be, w, nw, mode, x, g, eps, y, n);
-	case M40_TYPE_Q6_K: return mvq_typed<M40_TYPE_Q6_K>(be, w, nw, mode, x, g, eps, y, n);
+	case M40_TYPE_F16: return mvq_typed<M40_TYPE_F16>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_BF16: return mvq_typed<M40_TYPE_BF16>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_Q4_0: return mvq_typed<M40_TYPE_Q4_0>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_Q4_1: return mvq_typed<M40_TYPE_Q4_1>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_Q5_0: return mvq_typed<M40_TYPE_Q5_0>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_Q5_1: return mvq_typed<M40_TYPE_Q5_1>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_Q8_0: return mvq_typed<M40_TYPE_Q8_0>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_Q4_K: return mvq_typed<M40_TYPE_Q4_K>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_Q5_K: return mvq_typed<M40_TYPE_Q5_K>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_Q6_K: return mvq_typed<M40_TYPE_Q6_K>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
 	default: return M40_E_UNSUPPORTED;
 	}
 }
@@ -1478,6 +1546,17 @@ m40_status m40c_matvec_fused(m40_backend *be, int fuse, const m40_weight *const 
 		return M40_E_UNSUPPORTED;
 	m40_status st = mvq_any(be, w, nw, mode, x, g, eps, y, n);
 	return st == M40_OK ? m40c_check(be, "fused matmul") : st;
+}
+
+m40_status m40c_matvec_qkv_rope(m40_backend *be, const m40_weight *const *w, int nw, const float *x,
+	const float *g, float eps, float *const *y, int n, const m40c_qkv_store *qs, int dry)
+{
+	if (n <= 0)
+		return M40_OK;
+	if (n > be->mv_batch || nw < 1 || nw > 3)
+		return M40_E_UNSUPPORTED;
+	m40_status st = mvq_any(be, w, nw, MV_STORE, x, g, eps, y, n, qs, dry != 0);
+	return st == M40_OK && !dry ? m40c_check(be, "Q, K, V with RoPE") : st;
 }
 
 m40_status m40c_matvec(m40_backend *be, const m40_weight *w, const float *x, float *y, int n)

@@ -1,7 +1,7 @@
 /*
  * ops.cu: the step's small kernels: RMSNorm, residual add, bias, SwiGLU,
- * RoPE (normal and NeoX, with Llama 3 frequency factors; the angle alone in
- * double), the FP16 KV store
+ * RoPE (normal and NeoX, with Llama 3 frequency factors; m40-rope.cuh), the
+ * FP16 KV store
  * and the row gather for logits.  All FP32 arithmetic; FP16 only as storage.
  */
 #include "m40-int.h"
@@ -9,6 +9,7 @@
 #include <cuda_fp16.h>
 
 #include "m40-cuda.h"
+#include "m40-rope.cuh"
 
 __device__ __forceinline__ float warp_sum(float v)
 {
@@ -126,12 +127,8 @@ __global__ void rope_kernel(float *__restrict__ x, const int32_t *__restrict__ p
 	int h = t / half, i = t % half;
 	float *xh = x + (size_t)blockIdx.y * n_head * head_dim + (size_t)h * head_dim;
 	/* the angle in double, as the CPU backend: long contexts keep their precision */
-	double theta = (double)pos[blockIdx.y] * freq_scale * pow((double)freq_base, -2.0 * i / n_dims);
-	if (ff)
-		theta /= ff[i];
-	double sd, cd;
-	sincos(theta, &sd, &cd);
-	float s = (float)sd, c = (float)cd;
+	float c, s;
+	m40c_rope_cs(pos[blockIdx.y], i, n_dims, freq_base, freq_scale, ff, &c, &s);
 	int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
 	float x0 = xh[a], x1 = xh[b];
 	xh[a] = x0 * c - x1 * s;
@@ -168,12 +165,8 @@ __global__ void rope_kv_kernel(float *__restrict__ q, const float *__restrict__ 
 	if (t < nq) {
 		int h = t / half, i = t % half;
 		float *xh = q + (size_t)row * n_head * head_dim + (size_t)h * head_dim;
-		double theta = (double)p * freq_scale * pow((double)freq_base, -2.0 * i / n_dims);
-		if (ff)
-			theta /= ff[i];
-		double sd, cd;
-		sincos(theta, &sd, &cd);
-		float sn = (float)sd, c = (float)cd;
+		float c, sn;
+		m40c_rope_cs(p, i, n_dims, freq_base, freq_scale, ff, &c, &sn);
 		int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
 		float x0 = xh[a], x1 = xh[b];
 		xh[a] = x0 * c - x1 * sn;
@@ -189,14 +182,9 @@ __global__ void rope_kv_kernel(float *__restrict__ q, const float *__restrict__ 
 	if (d < n_dims) {
 		int i = neox ? (d < half ? d : d - half) : d / 2;
 		int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
-		double theta = (double)p * freq_scale * pow((double)freq_base, -2.0 * i / n_dims);
-		if (ff)
-			theta /= ff[i];
-		double sd, cd;
-		sincos(theta, &sd, &cd);
-		float sn = (float)sd, c = (float)cd;
-		float x0 = kh[a], x1 = kh[b];
-		val = d == a ? x0 * c - x1 * sn : x0 * sn + x1 * c;
+		float c, sn;
+		m40c_rope_cs(p, i, n_dims, freq_base, freq_scale, ff, &c, &sn);
+		val = m40c_rope_elem(d == a, kh[a], kh[b], c, sn);
 	}
 	size_t o = ((size_t)sq * n_ctx + p) * kv_dim + j;
 	kc[o] = __float2half_rn(val);

@@ -610,6 +610,101 @@ test_rope(int neox, int n_dims, int head_dim, int factors, float base)
 	free(got);
 }
 
+/* The optional matmul_qkv_rope against the GPU's own separate ops
+ * (matmul_qkv with the norm, then rope_kv_store; both checked against the
+ * CPU above): q rotated, the rotated k and v in the caches.  n = 1, 2 take
+ * the kernels' RoPE epilogue where the RoPE is normal, others fall back. */
+static void
+test_qkv_rope(int type, int vtype, int neox, int n_dims, int factors, int n)
+{
+	const int n_head = 4, n_head_kv = 2, head_dim = 64, n_seq = 2, n_ctx = 12, cols = 256;
+	const int kv_dim = n_head_kv * head_dim, q_dim = n_head * head_dim;
+	const int64_t rows[3] = { q_dim, kv_dim, kv_dim };
+	size_t lc = (size_t)n_seq * n_ctx * kv_dim, lq = (size_t)n * q_dim;
+	int32_t seq[5] = { 1, 0, 1, 0, -1 }, pos[5] = { 11, 0, 3, 12, 2 };
+	float ff[32], *x = xmalloc((size_t)n * cols * 4), *g = xmalloc(cols * 4);
+	m40_weight wg[3];
+	void *wd[3];
+	char what[128];
+	m40_error err;
+
+	memset(&err, 0, sizeof err);
+	if (G->matmul_qkv_rope == NULL || G->matmul_qkv == NULL || G->rope_kv_store == NULL) {
+		printf("SKIP: no matmul_qkv_rope\n");
+		free(x); free(g);
+		return;
+	}
+	pos[0] = (int32_t)(4 + rnd() % 8); /* never 3: two tokens in one cache slot would race */
+	fill(x, (size_t)n * cols, 3.0f);
+	for (int c = 0; c < cols; c++)
+		g[c] = 1.0f + 0.5f * frand();
+	for (int i = 0; i < n_dims / 2; i++)
+		ff[i] = 1.0f + 7.0f * (frand() + 1.0f);
+	for (int i = 0; i < 3; i++) {
+		size_t rb;
+		int t = i == 2 ? vtype : type;
+		uint8_t *h = random_weight(t, rows[i], cols, &rb);
+		wd[i] = dev_copy(h, rb * (size_t)rows[i]);
+		wg[i] = (m40_weight){ wd[i], t, rows[i], cols, rb };
+		free(h);
+	}
+	float *xd = dev_copy(x, (size_t)n * cols * 4), *gd = dev_copy(g, cols * 4), *ffd = dev_copy(ff, sizeof ff);
+	int32_t *sd = dev_copy(seq, sizeof seq), *pd = dev_copy(pos, sizeof pos);
+	m40_rope rg = { n_dims, neox, 10000.0f, 0.5f, factors ? ffd : NULL };
+	m40_kv_layout kv = { n_seq, n_ctx, n_head, n_head_kv, head_dim };
+	uint16_t *zero = calloc(lc, 2), *c16 = xmalloc(lc * 2);
+	float *qg[2], *cf[2][2];
+	for (int m = 0; m < 2; m++) {
+		float *qd = dev_nan(lq), *kd = dev_nan((size_t)n * kv_dim), *vd = dev_nan((size_t)n * kv_dim);
+		float *xnd = dev_nan((size_t)n * cols);
+		void *kc = dev_copy(zero, lc * 2), *vc = dev_copy(zero, lc * 2);
+		m40_status st;
+		if (m == 0) {
+			st = G->matmul_qkv(gb, xd, gd, 1e-5f, xnd, &wg[0], &wg[1], &wg[2], qd, kd, vd, n);
+			if (st == M40_OK)
+				st = G->rope_kv_store(gb, &kv, &rg, qd, kd, vd, kc, vc, sd, pd, n);
+		} else {
+			st = G->matmul_qkv_rope(gb, xd, gd, 1e-5f, xnd, &wg[0], &wg[1], &wg[2], qd, kd, vd, &kv, &rg, kc,
+				vc, sd, pd, n);
+		}
+		if (st != M40_OK || G->sync(gb, &err) != M40_OK)
+			die("matmul_qkv_rope", &err);
+		qg[m] = xmalloc(lq * 4);
+		fetch(qg[m], qd, lq * 4);
+		for (int i = 0; i < 2; i++) {
+			cf[m][i] = xmalloc(lc * 4);
+			fetch(c16, i ? vc : kc, lc * 2);
+			for (size_t j = 0; j < lc; j++)
+				cf[m][i][j] = m40_fp16_to_fp32(c16[j]);
+		}
+		G->free(gb, qd); G->free(gb, kd); G->free(gb, vd); G->free(gb, xnd); G->free(gb, kc); G->free(gb, vc);
+	}
+	double mq = 0, mc[2] = { 0, 0 };
+	for (size_t i = 0; i < lq; i++)
+		mq = fmax(mq, fabs(qg[0][i]));
+	for (int i = 0; i < 2; i++)
+		for (size_t j = 0; j < lc; j++)
+			mc[i] = fmax(mc[i], fabs(cf[0][i][j]));
+	for (int part = 0; part < 3; part++) {
+		snprintf(what, sizeof what, "qkv+rope %s/%s %s n_dims %d%s n=%d: %s", m40_type_name(type),
+			m40_type_name(vtype), neox ? "neox" : "normal", n_dims, factors ? " ff" : "", n,
+			part == 0 ? "q" : part == 1 ? "k cache" : "v cache");
+		if (part == 0)
+			compare(what, qg[1], qg[0], lq, NULL, mq, 1e-5);
+		else
+			compare(what, cf[1][part - 1], cf[0][part - 1], lc, NULL, mc[part - 1], 2e-3);
+	}
+	for (int m = 0; m < 2; m++) {
+		free(qg[m]);
+		free(cf[m][0]);
+		free(cf[m][1]);
+	}
+	for (int i = 0; i < 3; i++)
+		G->free(gb, wd[i]);
+	G->free(gb, xd); G->free(gb, gd); G->free(gb, ffd); G->free(gb, sd); G->free(gb, pd);
+	free(zero); free(c16); free(x); free(g);
+}
+
 /* ---- KV cache and attention ------------------------------------------------ */
 
 /* The optional fused rope_kv_store against the separate GPU ops (rope on q
@@ -1072,6 +1167,19 @@ main(int argc, char **argv)
 		test_rope_kv(neox, 64, 64, 0);
 		test_rope_kv(neox, 32, 64, 1);
 		test_rope_kv(neox, 8, 8, 0);
+	}
+	{
+		static const int qt[][2] = {
+			{ M40_TYPE_Q4_0, M40_TYPE_Q4_0 }, { M40_TYPE_Q8_0, M40_TYPE_Q8_0 }, { M40_TYPE_F16, M40_TYPE_F16 },
+			{ M40_TYPE_Q4_K, M40_TYPE_Q6_K }, { M40_TYPE_Q6_K, M40_TYPE_Q6_K }, { M40_TYPE_Q5_K, M40_TYPE_Q5_K },
+			{ M40_TYPE_Q2_K, M40_TYPE_Q2_K },
+		};
+		for (size_t t = 0; t < sizeof qt / sizeof qt[0]; t++)
+			for (int n = 1; n <= 5; n += 1 + (n == 2)) {
+				test_qkv_rope(qt[t][0], qt[t][1], 0, 64, 0, n);
+				test_qkv_rope(qt[t][0], qt[t][1], 0, 32, 1, n);
+			}
+		test_qkv_rope(M40_TYPE_Q4_K, M40_TYPE_Q4_K, 1, 64, 0, 1);
 	}
 	{
 		static const int dec[] = { 1, 4, 16, 40, 70 };

@@ -144,6 +144,13 @@ typedef struct m40_backend_ops {
 	m40_status (*rope_kv_store)(m40_backend *be, const m40_kv_layout *kv, const m40_rope *rope, float *q,
 		const float *k, const float *v, void *k_cache, void *v_cache, const int32_t *seq,
 		const int32_t *pos, int n);
+	/* matmul_qkv, then rope_kv_store of its q, k and v: q ends rotated in
+	 * place, k and v (scratch here) end in the caches.  The engine uses it
+	 * where nothing comes between the two (no biases, no Q/K norms). */
+	m40_status (*matmul_qkv_rope)(m40_backend *be, const float *x, const float *g, float eps, float *xn,
+		const m40_weight *wq, const m40_weight *wk, const m40_weight *wv, float *q, float *k, float *v,
+		const m40_kv_layout *kv, const m40_rope *rope, void *k_cache, void *v_cache, const int32_t *seq,
+		const int32_t *pos, int n);
 } m40_backend_ops;
 
 /* The backends compiled in (backend.c); NULL if absent. */

@@ -465,17 +465,19 @@ m40_engine_n_batch(const m40_engine *e)
 
 #define TRY(call) do { m40_status st_ = (call); if (st_ != M40_OK) return st_; } while (0)
 
-/* One transformer block over the n tokens in x (pre-norm, residual adds). */
+/* Q, K and V of the normalized x: q rotated in s->q, the rotated k and v
+ * stored in the layer's cache. */
 static m40_status
-layer_step(m40_engine *e, const struct layer *L, int n)
+qkv_step(m40_engine *e, const struct layer *L, int n)
 {
 	const m40_backend_ops *o = e->ops;
 	m40_backend *be = e->be;
 	const m40_hparams *hp = e->hp;
 	struct scratch *s = &e->s;
-	const size_t n_embd = (size_t)n * hp->n_embd, n_ff = (size_t)n * hp->n_ff;
 
-	/* Attention. */
+	if (o->matmul_qkv_rope != NULL && L->bq == NULL && L->q_norm == NULL)
+		return o->matmul_qkv_rope(be, s->x, L->attn_norm, hp->norm_eps, s->xb, &L->wq, &L->wk, &L->wv,
+			s->q, s->k, s->v, &e->kv, &e->rope, L->k_cache, L->v_cache, s->seq, s->pos, n);
 	if (o->matmul_qkv != NULL) {
 		TRY(o->matmul_qkv(be, s->x, L->attn_norm, hp->norm_eps, s->xb, &L->wq, &L->wk, &L->wv, s->q,
 			s->k, s->v, n));
@@ -496,14 +498,26 @@ layer_step(m40_engine *e, const struct layer *L, int n)
 		TRY(o->rmsnorm(be, s->k, L->k_norm, s->k, n * hp->n_head_kv, hp->head_dim,
 			hp->norm_eps));
 	}
-	if (o->rope_kv_store != NULL) {
-		TRY(o->rope_kv_store(be, &e->kv, &e->rope, s->q, s->k, s->v, L->k_cache, L->v_cache, s->seq,
-			s->pos, n));
-	} else {
-		TRY(o->rope(be, s->q, s->pos, n, hp->n_head, hp->head_dim, &e->rope));
-		TRY(o->rope(be, s->k, s->pos, n, hp->n_head_kv, hp->head_dim, &e->rope));
-		TRY(o->kv_store(be, &e->kv, L->k_cache, L->v_cache, s->k, s->v, s->seq, s->pos, n));
-	}
+	if (o->rope_kv_store != NULL)
+		return o->rope_kv_store(be, &e->kv, &e->rope, s->q, s->k, s->v, L->k_cache, L->v_cache, s->seq,
+			s->pos, n);
+	TRY(o->rope(be, s->q, s->pos, n, hp->n_head, hp->head_dim, &e->rope));
+	TRY(o->rope(be, s->k, s->pos, n, hp->n_head_kv, hp->head_dim, &e->rope));
+	return o->kv_store(be, &e->kv, L->k_cache, L->v_cache, s->k, s->v, s->seq, s->pos, n);
+}
+
+/* One transformer block over the n tokens in x (pre-norm, residual adds). */
+static m40_status
+layer_step(m40_engine *e, const struct layer *L, int n)
+{
+	const m40_backend_ops *o = e->ops;
+	m40_backend *be = e->be;
+	const m40_hparams *hp = e->hp;
+	struct scratch *s = &e->s;
+	const size_t n_embd = (size_t)n * hp->n_embd, n_ff = (size_t)n * hp->n_ff;
+
+	/* Attention. */
+	TRY(qkv_step(e, L, n));
 	TRY(o->attention(be, &e->kv, L->k_cache, L->v_cache, s->q, s->seq, s->pos, n, e->attn_scale,
 		s->att));
 	if (o->matmul_add != NULL) {
