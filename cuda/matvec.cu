@@ -1234,9 +1234,9 @@ struct MvJob {
 };
 
 /* Thread blocks an SM must hold at once, for one sequence: a register cap
- * that buys occupancy.  On the H100 (sm_90, 7B shapes, one run) 6 took the
- * legacy formats and Q4_K 5-11% faster, while Q5_K and Q6_K, which then
- * spill, got slower (Q6_K 2.5x); tg128 7B Q4_0 274 -> 301 t/s.  On sm_52
+ * that buys occupancy.  On the H100 (sm_90, 7B shapes, both in one run; runs
+ * differ by up to 10%) 6 took the legacy formats and Q4_K 5-11% faster,
+ * while Q5_K and Q6_K, which then spill, got slower (Q6_K 2.5x).  On sm_52
  * the legacy formats fit the cap without spilling; Q4_K would spill, and
  * Maxwell keeps local memory in L2 only, so there it runs uncapped. */
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 700
