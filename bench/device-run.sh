@@ -6,9 +6,7 @@
 #
 #   sh bench/device-run.sh [PHASES]     PHASES: build,test,ptx,ncu,mv,engine,models,long,bench,sanitize
 #                                       (default all), and on request: prof (ncu: one 7B Q4_K_M
-#                                       decode step by kernel; warp stalls of the Q4_K kernel),
-#                                       testw, mvw (cuda-ops and its bench with $M40_CUDA_MV_WARP=1),
-#                                       tgab (tg128 of the bench models, without and with it in turn)
+#                                       decode step by kernel; warp stalls of the Q4_K kernel)
 #
 # Prepared here by dev/cuda/device-prep.sh in .carry/ (ignored by git):
 #   m40-llm.tar.xz   `make dist` of a configured tree
@@ -93,24 +91,6 @@ if has bench; then
 	timeout 420 sh "$b/bench/gpu.sh" "$b" /tmp/m40-bench-out >"$OUT/bench.log" 2>&1
 	echo "== bench: exit $?" >>"$OUT/bench.log"
 	cat /tmp/m40-bench-out/*.bench /tmp/m40-bench-out/card.txt >>"$OUT/bench.log" 2>/dev/null
-fi
-has testw && run 240 "tests/cuda-ops, warp-a-row-group kernels" env M40_CUDA_MV_WARP=1 tests/cuda-ops
-has mvw && run 200 "matrix-vector kernels, warp-a-row-group" env M40_CUDA_MV_WARP=1 tests/cuda-ops bench
-if has tgab; then
-	say "tg128 with and without \$M40_CUDA_MV_WARP=1, in turn"
-	for m in llama2-7b:q4_0 llama2-7b:q8_0 llama2-7b:q4_k_m llama2-7b:f16 mistral-7b:q4_k_m tinyllama-1.1b:q4_k_m; do
-		f=/tmp/m40-bench/$(echo "$m" | tr : -).gguf
-		mkdir -p /tmp/m40-bench
-		test -s "$f" || python3 "$carry/shared/bench/mksynth.py" "${m%%:*}" "${m##*:}" "$f" \
-			--donor "$carry/shared/models/llama-2-tiny-random.gguf" >/dev/null 2>&1 &
-	done
-	wait
-	for m in llama2-7b-q4_0 llama2-7b-q8_0 llama2-7b-q4_k_m llama2-7b-f16 mistral-7b-q4_k_m tinyllama-1.1b-q4_k_m; do
-		for w in 0 1 0 1; do
-			echo "$m warp=$w $(env M40_CUDA_MV_WARP=$w bench/m40-bench /tmp/m40-bench/$m.gguf cuda tg 128 2>&1 \
-				| grep '^tg128')" | tee -a "$log"
-		done
-	done
 fi
 if has prof; then
 	say "ncu: one decode step by kernel (tg 2: 4 steps), 7B Q4_K_M"

@@ -198,8 +198,6 @@ static m40_status cu_open(int device, int n_threads, m40_backend **out, m40_erro
 		const char *mb = getenv("M40_CUDA_MV_BATCH");
 		if (mb != NULL && atoi(mb) >= 0)
 			be->mv_batch = atoi(mb) < M40_CUDA_MV_BATCH ? atoi(mb) : M40_CUDA_MV_BATCH;
-		const char *mw = getenv("M40_CUDA_MV_WARP");
-		be->mv_warp = mw != NULL && atoi(mw) == 1;
 	}
 	if ((e = cudaSetDevice(device)) != cudaSuccess
 		|| (e = cudaStreamCreateWithFlags(&be->stream, cudaStreamNonBlocking)) != cudaSuccess

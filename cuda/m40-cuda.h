@@ -55,9 +55,6 @@ struct m40_backend {
 	 * (M40_CUDA_MV_DEFAULT, or $M40_CUDA_MV_BATCH at open, at most
 	 * M40_CUDA_MV_BATCH, for measuring the crossover) */
 	int mv_batch;
-	/* one or two sequences: warp-a-row-group matrix-vector kernels
-	 * ($M40_CUDA_MV_WARP=1, for measuring) */
-	int mv_warp;
 };
 
 /* backend-cuda.cu */

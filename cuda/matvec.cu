@@ -1251,20 +1251,15 @@ template <int T, int N> struct MvMinB {
 	};
 };
 
-/* SPLIT: warps that share a group of R rows and split K between them
- * (Q_NWK: the whole thread block), or 1: each warp owns its rows and all of
- * K, and the loads of its next blocks leave before the current ones are
- * decoded (software pipelining instead of more warps). */
-template <int T, int N, int R, bool NORM, bool ROPE, int SPLIT>
-__global__ void __launch_bounds__(Q_NWK * 32, (SPLIT == Q_NWK ? MvMinB<T, N>::V : 1))
+template <int T, int N, int R, bool NORM, bool ROPE>
+__global__ void __launch_bounds__(Q_NWK * 32, (MvMinB<T, N>::V))
 mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 {
 	typedef Q<T> F;
-	enum { GW = F::W / F::G, BPI = 32 / F::LPB, PIPE = SPLIT == 1 };
+	enum { GW = F::W / F::G, BPI = 32 / F::LPB };
 	__shared__ float red[Q_NWK][R * N];
 	__shared__ float rss[Q_NWK][N];
 	const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-	const int gi = warp / SPLIT, wi = warp % SPLIT; /* row group, warp in it */
 	const int bid = blockIdx.x;
 	const int m = bid >= j.blk2 ? 2 : bid >= j.blk1 ? 1 : 0;
 	const uint8_t *w = m == 2 ? j.w2 : m == 1 ? j.w1 : j.w0;
@@ -1273,7 +1268,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 	const int rows = m == 2 ? j.rows2 : m == 1 ? j.rows1 : j.rows0;
 	const int sw = j.mode == MV_SWIGLU;
 	const int rpb = sw ? R / 2 : R; /* output rows a block */
-	const int row0 = ((bid - (m == 2 ? j.blk2 : m == 1 ? j.blk1 : 0)) * (Q_NWK / SPLIT) + gi) * rpb;
+	const int row0 = (bid - (m == 2 ? j.blk2 : m == 1 ? j.blk1 : 0)) * rpb;
 	const int part = lane % F::LPB;
 	const int nb = K / F::QK;
 	const uint8_t *rp[R];
@@ -1295,34 +1290,13 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 		for (int r = 0; r < R; r++)
 			acc[r][s] = 0.0f;
 	}
-	int ib = wi * BPI + lane / F::LPB;
-	uint32_t next[R][F::NRAW];
-	if (PIPE) {
-		const int i0 = ib < nb ? ib : nb - 1;
-#pragma unroll
-		for (int r = 0; r < R; r++)
-			F::load(rp[r] + (size_t)i0 * F::BYTES, part, next[r]);
-	}
-	for (; ib < nb; ib += SPLIT * BPI) {
+	for (int ib = warp * BPI + lane / F::LPB; ib < nb; ib += Q_NWK * BPI) {
 		const float *xb = x + (size_t)ib * F::QK;
 		const float *gb = NORM ? j.g + (size_t)ib * F::QK : NULL;
 		uint32_t raw[R][F::NRAW];
-		if (PIPE) {
-			/* this block's words came with the last round; the next block's
-			 * leave now (the last block again at the end: no branch) */
-			const int in = ib + SPLIT * BPI < nb ? ib + SPLIT * BPI : nb - 1;
 #pragma unroll
-			for (int r = 0; r < R; r++) {
-#pragma unroll
-				for (int k = 0; k < F::NRAW; k++)
-					raw[r][k] = next[r][k];
-				F::load(rp[r] + (size_t)in * F::BYTES, part, next[r]);
-			}
-		} else {
-#pragma unroll
-			for (int r = 0; r < R; r++)
-				F::load(rp[r] + (size_t)ib * F::BYTES, part, raw[r]);
-		}
+		for (int r = 0; r < R; r++)
+			F::load(rp[r] + (size_t)ib * F::BYTES, part, raw[r]);
 		if (QR<T, N>::XS) {
 			/* few sequences: x stays in registers, rows decoded in turn */
 			float xv[N][F::W], S[N][F::G];
@@ -1376,20 +1350,18 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 		}
 	}
 	__syncthreads();
-	/* the group's threads write its rows: sums over its SPLIT warps */
-	const int k0 = gi * SPLIT;
-	for (int t = threadIdx.x % (SPLIT * 32); t < rpb * N; t += SPLIT * 32) {
+	for (int t = threadIdx.x; t < rpb * N; t += blockDim.x) {
 		int r = t / N, s = t % N;
 		float v = 0.0f, rms = 1.0f;
 		if (NORM) {
 			float q = 0.0f;
 #pragma unroll
-			for (int k = k0; k < k0 + SPLIT; k++)
+			for (int k = 0; k < Q_NWK; k++)
 				q += rss[k][s];
 			rms = rsqrtf(q / (float)K + j.eps);
 		}
 #pragma unroll
-		for (int k = k0; k < k0 + SPLIT; k++)
+		for (int k = 0; k < Q_NWK; k++)
 			v += red[k][t];
 		v *= rms;
 		if (row0 + r >= rows)
@@ -1401,7 +1373,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 				const int d = row % j.hd;
 				float vp = 0.0f, c, sn;
 #pragma unroll
-				for (int k = k0; k < k0 + SPLIT; k++)
+				for (int k = 0; k < Q_NWK; k++)
 					vp += red[k][(r ^ 1) * N + s];
 				vp *= rms;
 				m40c_rope_cs(p, d / 2, j.n_dims, j.freq_base, j.freq_scale, j.ff, &c, &sn);
@@ -1418,7 +1390,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 		if (sw) {
 			float u = 0.0f;
 #pragma unroll
-			for (int k = k0; k < k0 + SPLIT; k++)
+			for (int k = 0; k < Q_NWK; k++)
 				u += red[k][t + (R / 2) * N];
 			u *= rms;
 			*yp = v / (1.0f + expf(-v)) * u;
@@ -1430,43 +1402,25 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 	}
 }
 
-/* Rows a warp of the SPLIT = 1 kernels: 2 where the format's words of 4
- * rows, twice over (pipelining), would not fit the registers. */
-template <int T> struct QW {
-	enum { R = Q<T>::NRAW > 8 ? 2 : 4 };
-};
-
 /* The norm is compiled in only where asked for (NORM): a run-time test
  * in the x loads would split the unrolled loads into basic blocks and
  * cost the plain products a third of their speed (H100). */
-template <int T, int N, int R, int SPLIT>
-static void mvq_launch_s(m40_backend *be, MvJob j, int K, const float *x)
+template <int T, int N>
+static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
 {
-	const int rpg = j.mode == MV_SWIGLU ? R / 2 : R; /* output rows a row group */
-	const int rpb = rpg * (Q_NWK / SPLIT), rpb_all = R * (Q_NWK / SPLIT);
-	int b0 = (j.rows0 + rpb - 1) / rpb, b1 = j.w1 && j.mode != MV_SWIGLU ? (j.rows1 + rpb_all - 1) / rpb_all : 0;
-	int b2 = j.w2 ? (j.rows2 + rpb_all - 1) / rpb_all : 0;
+	enum { R = QR<T, N>::R };
+	int rpb = j.mode == MV_SWIGLU ? R / 2 : R;
+	int b0 = (j.rows0 + rpb - 1) / rpb, b1 = j.w1 && j.mode != MV_SWIGLU ? (j.rows1 + R - 1) / R : 0;
+	int b2 = j.w2 ? (j.rows2 + R - 1) / R : 0;
 	unsigned grid = (unsigned)(b0 + b1 + b2);
 	j.blk1 = b1 ? b0 : INT_MAX;
 	j.blk2 = b2 ? b0 + b1 : INT_MAX;
 	if (N <= MV_NORM_MAX && j.g != NULL && j.pos != NULL)
-		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), (N <= MV_NORM_MAX), SPLIT>
-			<<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), (N <= MV_NORM_MAX)><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
 	else if (N <= MV_NORM_MAX && j.g != NULL)
-		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), false, SPLIT><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), false><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
 	else
-		mvq_kernel<T, N, R, false, false, SPLIT><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
-}
-
-/* One or two sequences may take the warp-a-row-group kernels
- * ($M40_CUDA_MV_WARP=1, for measuring). */
-template <int T, int N>
-static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
-{
-	if (N <= 2 && be->mv_warp)
-		mvq_launch_s<T, N, (N <= 2 ? (int)QW<T>::R : (int)QR<T, N>::R), (N <= 2 ? 1 : Q_NWK)>(be, j, K, x);
-	else
-		mvq_launch_s<T, N, QR<T, N>::R, Q_NWK>(be, j, K, x);
+		mvq_kernel<T, N, R, false, false><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
 }
 
 static bool mvq_fits(const m40_weight *w, int qk, int align, int K, int type)
