@@ -117,4 +117,15 @@ m40_status m40c_attention(m40_backend *be, const m40_kv_layout *kv, const void *
 /* True for the types the kernels compute with. */
 int m40c_type_ok(int type);
 
+#ifdef __CUDACC__
+/* The sum of v over the 32 lanes of a warp, in every lane. */
+__device__ __forceinline__ float warp_sum(float v)
+{
+#pragma unroll
+	for (int o = 16; o > 0; o >>= 1)
+		v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+#endif
+
 #endif

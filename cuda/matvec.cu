@@ -579,14 +579,6 @@ template <> struct Fmt<M40_TYPE_Q6_K> {
 	}
 };
 
-__device__ __forceinline__ float warp_sum(float v)
-{
-#pragma unroll
-	for (int o = 16; o > 0; o >>= 1)
-		v += __shfl_xor_sync(0xffffffffu, v, o);
-	return v;
-}
-
 /* 16-byte words of one warp's segment of a row: 32 / CPB blocks */
 template <int T> struct Seg {
 	enum { BYTES = 32 / Fmt<T>::CPB * Fmt<T>::BYTES, W16 = (BYTES + 15) / 16, PER_LANE = (W16 + 31) / 32 };

@@ -11,14 +11,6 @@
 #include "m40-cuda.h"
 #include "m40-rope.cuh"
 
-__device__ __forceinline__ float warp_sum(float v)
-{
-#pragma unroll
-	for (int o = 16; o > 0; o >>= 1)
-		v += __shfl_xor_sync(0xffffffffu, v, o);
-	return v;
-}
-
 /* x^2 added to s, and x * r * g: for one float or four. */
 __device__ __forceinline__ float sum_sq(float s, float v)
 {
