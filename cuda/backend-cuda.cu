@@ -455,29 +455,42 @@ static m40_status norm_input(m40_backend *be, const float *x, const float *g, fl
 	return m40c_rmsnorm(be, x, g, xn, n, dim, eps);
 }
 
-/* Q, K and V by groups of one type (Q4_K_M files mix Q4_K and Q6_K), each
- * group one launch with the norm folded in where the kernels allow; the
- * normalized input is made only for a group they cannot take. */
+/* Q, K and V by groups of one type and width (Q4_K_M files mix Q4_K and
+ * Q6_K): group t holds size[t] of them, indices idx[t][] in order; returns
+ * the number of groups. */
+static int qkv_groups(const m40_weight *const *w, int idx[3][3], int size[3])
+{
+	int ng = 0;
+	for (int i = 0; i < 3; i++) {
+		int t = 0;
+		while (t < ng && (w[idx[t][0]]->type != w[i]->type || w[idx[t][0]]->cols != w[i]->cols))
+			t++;
+		if (t == ng)
+			size[ng++] = 0;
+		idx[t][size[t]++] = i;
+	}
+	return ng;
+}
+
+/* Q, K and V, each group of one type one launch with the norm folded in
+ * where the kernels allow; the normalized input is made only for a group
+ * they cannot take. */
 static m40_status cu_matmul_qkv(m40_backend *be, const float *x, const float *g, float eps, float *xn,
 	const m40_weight *wq, const m40_weight *wk, const m40_weight *wv, float *q, float *k, float *v, int n)
 {
 	const m40_weight *w[3] = { wq, wk, wv };
 	float *y[3] = { q, k, v };
 	const float *in = NULL;
-	bool done[3] = { false, false, false };
+	int idx[3][3], size[3], ng = qkv_groups(w, idx, size);
 	m40_status st;
-	for (int i = 0; i < 3; i++) {
+	for (int t = 0; t < ng; t++) {
 		const m40_weight *gw[3];
 		float *gy[3];
-		int m = 0;
-		if (done[i])
-			continue;
-		for (int j = i; j < 3; j++)
-			if (!done[j] && w[j]->type == w[i]->type && w[j]->cols == w[i]->cols) {
-				gw[m] = w[j];
-				gy[m++] = y[j];
-				done[j] = true;
-			}
+		const int m = size[t];
+		for (int i = 0; i < m; i++) {
+			gw[i] = w[idx[t][i]];
+			gy[i] = y[idx[t][i]];
+		}
 		st = m40c_matvec_fused(be, M40C_FUSE_NONE, gw, m, x, g, eps, gy, n);
 		if (st != M40_E_UNSUPPORTED) {
 			if (st != M40_OK)
@@ -492,8 +505,8 @@ static m40_status cu_matmul_qkv(m40_backend *be, const float *x, const float *g,
 				return st;
 			continue;
 		}
-		for (int j = 0; j < m; j++)
-			if ((st = cu_matmul(be, gw[j], in, gy[j], n)) != M40_OK)
+		for (int i = 0; i < m; i++)
+			if ((st = cu_matmul(be, gw[i], in, gy[i], n)) != M40_OK)
 				return st;
 	}
 	return M40_OK;
@@ -507,37 +520,29 @@ static m40_status cu_matmul_qkv_rope(m40_backend *be, const float *x, const floa
 	const m40_kv_layout *kv, const m40_rope *rope, void *k_cache, void *v_cache, const int32_t *seq,
 	const int32_t *pos, int n)
 {
+	static const int role[3] = { M40C_ROLE_Q, M40C_ROLE_K, M40C_ROLE_V };
 	const m40_weight *w[3] = { wq, wk, wv };
 	float *y[3] = { q, k, v };
 	const m40_weight *gw[3][3];
 	float *gy[3][3];
 	m40c_qkv_store qs[3];
-	int ng = 0, size[3] = { 0, 0, 0 }, at[3];
+	int idx[3][3], size[3], ng = qkv_groups(w, idx, size);
+	bool fused = true;
 	m40_status st;
-	/* group by type: at[i] is weight i's group */
-	for (int i = 0; i < 3; i++) {
-		at[i] = ng;
-		for (int j = 0; j < i; j++)
-			if (w[j]->type == w[i]->type && w[j]->cols == w[i]->cols) {
-				at[i] = at[j];
-				break;
-			}
-		if (at[i] == ng)
-			ng++;
-		int t = at[i], m = size[t]++;
-		gw[t][m] = w[i];
-		gy[t][m] = y[i];
-		qs[t].role[m] = i == 0 ? M40C_ROLE_Q : i == 1 ? M40C_ROLE_K : M40C_ROLE_V;
+	for (int t = 0; t < ng; t++) {
+		for (int i = 0; i < size[t]; i++) {
+			gw[t][i] = w[idx[t][i]];
+			gy[t][i] = y[idx[t][i]];
+			qs[t].role[i] = role[idx[t][i]];
+		}
 		qs[t].kv = kv;
 		qs[t].rope = rope;
 		qs[t].k_cache = k_cache;
 		qs[t].v_cache = v_cache;
 		qs[t].seq = seq;
 		qs[t].pos = pos;
+		fused = fused && m40c_matvec_qkv_rope(be, gw[t], size[t], x, g, eps, gy[t], n, &qs[t], 1) == M40_OK;
 	}
-	bool fused = true;
-	for (int t = 0; t < ng && fused; t++)
-		fused = m40c_matvec_qkv_rope(be, gw[t], size[t], x, g, eps, gy[t], n, &qs[t], 1) == M40_OK;
 	if (fused) {
 		for (int t = 0; t < ng; t++)
 			if ((st = m40c_matvec_qkv_rope(be, gw[t], size[t], x, g, eps, gy[t], n, &qs[t], 0)) != M40_OK)
