@@ -11,19 +11,7 @@
 
 #include <m40/m40.h>
 
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...)                                                    \
-	do {                                                                \
-		checks++;                                                   \
-		if (!(cond)) {                                              \
-			failures++;                                         \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);         \
-			printf(__VA_ARGS__);                                \
-			printf("\n");                                       \
-		}                                                           \
-	} while (0)
+#include "check.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 

@@ -10,18 +10,9 @@
 
 #include <m40/m40.h>
 
-static int failures, checks, n_files;
+#include "check.h"
 
-#define CHECK(cond, ...)                                                    \
-	do {                                                                \
-		checks++;                                                   \
-		if (!(cond)) {                                              \
-			failures++;                                         \
-			printf("FAIL line %d: ", __LINE__);                 \
-			printf(__VA_ARGS__);                                \
-			printf("\n");                                       \
-		}                                                           \
-	} while (0)
+static int n_files;
 
 static void
 check_file(const char *path, const char *base)

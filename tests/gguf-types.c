@@ -6,18 +6,7 @@
 
 #include <m40/m40.h>
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                    \
-	do {                                                                \
-		checks++;                                                   \
-		if (!(cond)) {                                              \
-			failures++;                                         \
-			printf("FAIL line %d: ", __LINE__);                 \
-			printf(__VA_ARGS__);                                \
-			printf("\n");                                       \
-		}                                                           \
-	} while (0)
+#include "check.h"
 
 /* From ggml.c type_traits and the block_* structs of ggml-common.h. */
 static const struct {

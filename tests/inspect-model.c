@@ -13,16 +13,7 @@
 #include <m40/m40.h>
 #include "model-int.h"
 
-static int failures;
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-		printf(__VA_ARGS__); \
-		putchar('\n'); \
-		failures++; \
-	} \
-} while (0)
+#include "check.h"
 
 /* What a test model looks like; zeros mean the usual. */
 struct spec {

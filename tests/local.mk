@@ -15,7 +15,7 @@ AM_TESTS_ENVIRONMENT = \
 
 M40_TEST_LIBS = src/core/libm40core.la
 
-EXTRA_DIST += tests/init.sh
+EXTRA_DIST += tests/init.sh tests/check.h
 include tests/gguf.mk
 include tests/inspect.mk
 include tests/tokenizer.mk

@@ -10,17 +10,7 @@
 
 #include <m40/m40.h>
 
-static int fail, checks;
-
-#define CHECK(cond, ...) do { \
-	checks++; \
-	if (!(cond)) { \
-		printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-		printf(__VA_ARGS__); \
-		putchar('\n'); \
-		fail = 1; \
-	} \
-} while (0)
+#include "check.h"
 
 /* ---- vocabularies made here --------------------------------------------- */
 
@@ -562,6 +552,6 @@ main(void)
 	} else {
 		printf("no shared data at %s: shared vocabularies not checked\n", shared);
 	}
-	printf("%d checks, %s\n", checks, fail ? "FAILED" : "all passed");
-	return fail;
+	printf("%d checks, %s\n", checks, failures ? "FAILED" : "all passed");
+	return failures != 0;
 }
