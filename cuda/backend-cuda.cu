@@ -198,6 +198,16 @@ static m40_status cu_open(int device, int n_threads, m40_backend **out, m40_erro
 		const char *mb = getenv("M40_CUDA_MV_BATCH");
 		if (mb != NULL && atoi(mb) >= 0)
 			be->mv_batch = atoi(mb) < M40_CUDA_MV_BATCH ? atoi(mb) : M40_CUDA_MV_BATCH;
+		const char *mr = getenv("M40_CUDA_MV_ROWS");
+		for (const char *p = mr; p != NULL && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+			const char *eq = strchr(p, '=');
+			for (int t = 0; eq != NULL && t < M40_TYPE_COUNT; t++) {
+				const char *nm = m40_type_name(t);
+				if (nm != NULL && strlen(nm) == (size_t)(eq - p) && strncmp(nm, p, eq - p) == 0 &&
+				    (atoi(eq + 1) == 4 || atoi(eq + 1) == 8))
+					be->mv_rows[t] = (unsigned char)atoi(eq + 1);
+			}
+		}
 	}
 	if ((e = cudaSetDevice(device)) != cudaSuccess
 		|| (e = cudaStreamCreateWithFlags(&be->stream, cudaStreamNonBlocking)) != cudaSuccess

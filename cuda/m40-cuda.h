@@ -55,6 +55,10 @@ struct m40_backend {
 	 * (M40_CUDA_MV_DEFAULT, or $M40_CUDA_MV_BATCH at open, at most
 	 * M40_CUDA_MV_BATCH, for measuring the crossover) */
 	int mv_batch;
+	/* rows a thread block of the one-sequence matrix-vector kernels by
+	 * type, 4 or 8, 0 for the default ($M40_CUDA_MV_ROWS at open, e.g.
+	 * "q4_K=4,q8_0=8", for measuring) */
+	unsigned char mv_rows[M40_TYPE_COUNT];
 };
 
 /* backend-cuda.cu */

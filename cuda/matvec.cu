@@ -4,18 +4,19 @@
  * (each weight byte is read once for all n).  Written for sm_52: FP32
  * arithmetic only, no dp4a.
  *
- * Layout: a block of MV_WARPS warps takes MV_WARPS * MV_RPW consecutive rows;
- * each warp owns MV_RPW rows and its lanes walk the row's chunks (a quant
- * block or a fixed part of one), so a warp reads contiguous bytes.  Partial
- * sums are reduced with warp shuffles.
+ * Two kernels.  mvq_kernel (below "the decode kernels") takes every format
+ * on 16-byte aligned x and, fused, the Q/K/V products (with RMSNorm, RoPE
+ * and the KV store), gate/up with SwiGLU and y += W x.  mv_kernel is the
+ * fallback for what it cannot take (F32, weights not aligned to their
+ * blocks): a warp per two rows, blocks staged through shared memory.
  *
  * Integer to float without I2F: a quant q (< 128) is put into byte 2 of
  * 0x4B000000 with one PRMT, giving f = 2^23 + q * 2^16 = 65536 * (128 + q).
- * Then sum_j q_j x_j = sum_j f_j x_j / 65536 - 128 * sum_j x_j, and the block
- * sums of x (every 16 columns, per sequence) are computed once per thread
- * block into shared memory.  So a weight costs one PRMT and one FFMA per
- * sequence; offsets and minimums fold into the same x-sum term.  Q8_0 and
- * IQ4_NL need all 8 bits: byte 0 of 0x4B000000 and one FADD make them exact.
+ * Then sum_j q_j x_j = sum_j f_j x_j / 65536 - 128 * sum_j x_j, and the
+ * sums of x are taken once for all the rows that use them.  So a weight
+ * costs one PRMT and one FFMA per sequence; offsets and minimums fold into
+ * the same x-sum term.  Q8_0 and IQ4_NL need all 8 bits: byte 0 of
+ * 0x4B000000 and one FADD make them exact.
  */
 #include "m40-int.h"
 
@@ -784,21 +785,27 @@ static m40_status mv_typed(m40_backend *be, const m40_weight *w, const float *x,
 
 /* ---- the decode kernels: contiguous x, several rows a warp, split K ----
  *
- * Each lane takes W consecutive-in-groups columns of one block (4 at a
- * time, float4 loads of x) in every one of R rows; consecutive lanes take
- * consecutive pieces of the same blocks, so a warp's x load covers a few
- * whole 32-byte sectors instead of one sector per lane, and each x register
- * serves R rows.  NWK warps of a thread block share the R rows and split
- * the blocks of K between them (enough warps in flight to cover memory
- * latency), then add their sums in shared memory.  Per row a lane decodes
- * its W weights once into floats (the PRMT trick), then for each sequence
- * loads its x pieces once and folds them into all R rows.  Columns of one
- * scale form a group of W / G weights; contribution of a group:
- * dA * sum f x + nS * sum x (nS = -offset), sum x taken from the loaded x. */
-#define Q_NWK 4
+ * Each lane takes W columns of one block (4 at a time, float4 loads of x)
+ * in every one of R rows; consecutive lanes take consecutive pieces of the
+ * same blocks, so a warp's x load covers a few whole 32-byte sectors
+ * instead of one sector per lane, and each x register serves R rows.  NWK
+ * warps of a thread block share the R rows and split the blocks of K
+ * between them (enough warps in flight to cover memory latency), then add
+ * their sums in shared memory.  Per row a lane decodes its W weights once
+ * into floats f (the PRMT trick), then for each sequence folds its x
+ * pieces into all R rows.
+ *
+ * Columns of one scale form a group of GW = W / G weights.  With f = 65536
+ * (128 + q) the group's sum is dA * sum (q - z) x + nS * sum x; the kernel
+ * starts each group's chain at OFF * sum x (OFF = -65536 (128 + z), taken
+ * once per group from the loaded x and shared by all rows), so a row pays
+ * one FFMA a group for dA (two with a minimum nS), and the 1 / 65536 (UNIT)
+ * is applied once per output at the end. */
+#define MV_NWK 4
 /* Sequences up to which the kernels fold RMSNorm in (above, the caller
  * normalizes first: more kernels to compile for a smaller gain). */
 #define MV_NORM_MAX 2
+#define FB2_UNIT (1.0f / 65536.0f)
 
 /* 4 bytes from a 2-byte aligned address */
 __device__ __forceinline__ uint32_t ld32a2(const uint8_t *p)
@@ -812,11 +819,6 @@ __device__ __forceinline__ uint32_t ldg32(const uint8_t *p)
 	return __ldg((const unsigned int *)p);
 }
 
-__device__ __forceinline__ float ldh(const uint8_t *p)
-{
-	return m40q_h2f_u16(__ldg((const unsigned short *)p));
-}
-
 /* the 4 bytes of v (each < 128) as FB2 floats into f[0..3] */
 __device__ __forceinline__ void fb2x4(uint32_t v, float *f)
 {
@@ -826,16 +828,32 @@ __device__ __forceinline__ void fb2x4(uint32_t v, float *f)
 	f[3] = FB2(v, 3);
 }
 
-template <int T> struct Q;
+/* the 4 bytes of v as exact floats byte - 128 (FB0 and one FADD each) */
+__device__ __forceinline__ void fb0x4(uint32_t v, float *f)
+{
+	f[0] = FB0(v, 0) - 8388736.0f;
+	f[1] = FB0(v, 1) - 8388736.0f;
+	f[2] = FB0(v, 2) - 8388736.0f;
+	f[3] = FB0(v, 3) - 8388736.0f;
+}
 
-/* Each format loads a lane's raw words of one block (load: NRAW words,
- * every load of the R rows issued before any use) and decodes them (decode). */
+/*
+ * One struct per format.  QK columns and BYTES bytes a block, LPB lanes a
+ * block, W columns a lane (col0(p) + coff(i), i < W / 4: pieces of 4), G
+ * scale groups among them, NRAW raw words a lane loads per row (load issues
+ * them; decode turns them into f, dA and nS).  OFF is the chain start per
+ * unit of sum x (0: no x sums needed), NS whether there is a minimum term,
+ * UNIT the factor of the whole sum.
+ */
+template <int T> struct Q;
 
 /* F16, BF16: a "block" of 256 columns, lane p takes columns 4p.. and
  * 128 + 4p.. (8-byte loads; a warp's x load is 512 contiguous bytes). */
 template <> struct Q<M40_TYPE_F16> {
-	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, SX = 0, ALIGN = 8, NRAW = 4 };
-	static __device__ __forceinline__ int col(int p, int i) { return 4 * p + 128 * i; }
+	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, NS = 0, ALIGN = 8, NRAW = 4 };
+	static constexpr float OFF = 0.0f, UNIT = 1.0f;
+	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
+	static __device__ __forceinline__ int coff(int i) { return 128 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
 		uint2 u = __ldg((const uint2 *)(b + 8 * p)), v = __ldg((const uint2 *)(b + 256 + 8 * p));
@@ -850,13 +868,14 @@ template <> struct Q<M40_TYPE_F16> {
 			f[2 * i + 1] = h_hi(w[i]);
 		}
 		dA[0] = 1.0f;
-		nS[0] = 0.0f;
 	}
 };
 
 template <> struct Q<M40_TYPE_BF16> {
-	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, SX = 0, ALIGN = 8, NRAW = 4 };
-	static __device__ __forceinline__ int col(int p, int i) { return 4 * p + 128 * i; }
+	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, NS = 0, ALIGN = 8, NRAW = 4 };
+	static constexpr float OFF = 0.0f, UNIT = 1.0f;
+	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
+	static __device__ __forceinline__ int coff(int i) { return 128 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
 		Q<M40_TYPE_F16>::load(b, p, w);
@@ -870,17 +889,18 @@ template <> struct Q<M40_TYPE_BF16> {
 			f[2 * i + 1] = __uint_as_float(w[i] & 0xFFFF0000u);
 		}
 		dA[0] = 1.0f;
-		nS[0] = 0.0f;
 	}
 };
 
-/* Q4_0, Q4_1, Q5_0, Q5_1: 2 lanes a block; lane p takes the words at
- * qs[4p + 8m] (m = 0, 1): columns 4p + 8m.. (low nibbles) and 16 + 4p + 8m..
- * (high), so lanes 0, 1 read whole 32-byte sectors of x. */
-#define Q32_COL(p, i) (4 * (p) + 8 * ((i) & 1) + 16 * ((i) >> 1))
+/* Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL: 2 lanes a block; lane p takes the words
+ * at qs[4p + 8m] (m = 0, 1): columns 4p + 8m.. (low nibbles) and
+ * 16 + 4p + 8m.. (high), so lanes 0, 1 read whole 32-byte sectors of x. */
+#define Q32_COFF(i) (8 * ((i) & 1) + 16 * ((i) >> 1))
 template <> struct Q<M40_TYPE_Q4_0> {
-	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 2, NRAW = 3 };
-	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
+	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
+	static constexpr float OFF = -136.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
+	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
 		w[0] = __ldg((const unsigned short *)b);
@@ -890,20 +910,20 @@ template <> struct Q<M40_TYPE_Q4_0> {
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		float d = h_lo(w[0]);
 #pragma unroll
 		for (int m = 0; m < 2; m++) {
 			fb2x4(w[1 + m] & 0x0F0F0F0Fu, f + 4 * m);
 			fb2x4((w[1 + m] >> 4) & 0x0F0F0F0Fu, f + 8 + 4 * m);
 		}
-		dA[0] = d * (1.0f / 65536.0f);
-		nS[0] = -136.0f * d;
+		dA[0] = h_lo(w[0]);
 	}
 };
 
 template <> struct Q<M40_TYPE_Q4_1> {
-	enum { QK = 32, BYTES = 20, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 4, NRAW = 3 };
-	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
+	enum { QK = 32, BYTES = 20, LPB = 2, W = 16, G = 1, NS = 1, ALIGN = 4, NRAW = 3 };
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
+	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
 		w[0] = ldg32(b);
@@ -913,20 +933,21 @@ template <> struct Q<M40_TYPE_Q4_1> {
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		float d = h_lo(w[0]), m = h_hi(w[0]);
 #pragma unroll
 		for (int k = 0; k < 2; k++) {
 			fb2x4(w[1 + k] & 0x0F0F0F0Fu, f + 4 * k);
 			fb2x4((w[1 + k] >> 4) & 0x0F0F0F0Fu, f + 8 + 4 * k);
 		}
-		dA[0] = d * (1.0f / 65536.0f);
-		nS[0] = m - 128.0f * d;
+		dA[0] = h_lo(w[0]);
+		nS[0] = h_hi(w[0]);
 	}
 };
 
 template <> struct Q<M40_TYPE_Q5_0> {
-	enum { QK = 32, BYTES = 22, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 2, NRAW = 4 };
-	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
+	enum { QK = 32, BYTES = 22, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 4 };
+	static constexpr float OFF = -144.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
+	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
 		w[0] = __ldg((const unsigned short *)b);
@@ -937,23 +958,22 @@ template <> struct Q<M40_TYPE_Q5_0> {
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		float d = h_lo(w[0]);
-		uint32_t qh = w[1];
+		uint32_t qh = w[1] >> (4 * p);
 #pragma unroll
 		for (int m = 0; m < 2; m++) {
 			uint32_t u = w[2 + m];
-			int c = 4 * p + 8 * m;
-			fb2x4((u & 0x0F0F0F0Fu) | spread4((qh >> c) & 0xF), f + 4 * m);
-			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | spread4((qh >> (16 + c)) & 0xF), f + 8 + 4 * m);
+			fb2x4((u & 0x0F0F0F0Fu) | spread4((qh >> (8 * m)) & 0xF), f + 4 * m);
+			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | spread4((qh >> (16 + 8 * m)) & 0xF), f + 8 + 4 * m);
 		}
-		dA[0] = d * (1.0f / 65536.0f);
-		nS[0] = -144.0f * d;
+		dA[0] = h_lo(w[0]);
 	}
 };
 
 template <> struct Q<M40_TYPE_Q5_1> {
-	enum { QK = 32, BYTES = 24, LPB = 2, W = 16, G = 1, SX = 1, ALIGN = 4, NRAW = 4 };
-	static __device__ __forceinline__ int col(int p, int i) { return Q32_COL(p, i); }
+	enum { QK = 32, BYTES = 24, LPB = 2, W = 16, G = 1, NS = 1, ALIGN = 4, NRAW = 4 };
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
+	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
 		w[0] = ldg32(b);
@@ -964,46 +984,71 @@ template <> struct Q<M40_TYPE_Q5_1> {
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		float d = h_lo(w[0]), m = h_hi(w[0]);
-		uint32_t qh = w[1];
+		uint32_t qh = w[1] >> (4 * p);
 #pragma unroll
 		for (int k = 0; k < 2; k++) {
 			uint32_t u = w[2 + k];
-			int c = 4 * p + 8 * k;
-			fb2x4((u & 0x0F0F0F0Fu) | spread4((qh >> c) & 0xF), f + 4 * k);
-			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | spread4((qh >> (16 + c)) & 0xF), f + 8 + 4 * k);
+			fb2x4((u & 0x0F0F0F0Fu) | spread4((qh >> (8 * k)) & 0xF), f + 4 * k);
+			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | spread4((qh >> (16 + 8 * k)) & 0xF), f + 8 + 4 * k);
 		}
-		dA[0] = d * (1.0f / 65536.0f);
-		nS[0] = m - 128.0f * d;
+		dA[0] = h_lo(w[0]);
+		nS[0] = h_hi(w[0]);
 	}
 };
 
-/* Q8_0: 8 lanes a block, 4 columns each (a warp's x load is 512
- * contiguous bytes); values exact by byte 0 of 2^23 and one FADD. */
-template <> struct Q<M40_TYPE_Q8_0> {
-	enum { QK = 32, BYTES = 34, LPB = 8, W = 4, G = 1, SX = 0, ALIGN = 2, NRAW = 2 };
-	static __device__ __forceinline__ int col(int p, int i) { return 4 * p; }
+/* IQ4_NL: Q4_0's layout; the levels + 128 come from PRMT lookups and need
+ * all 8 bits, so they are made exact with FB0 and one FADD each. */
+template <> struct Q<M40_TYPE_IQ4_NL> {
+	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
+	static constexpr float OFF = 0.0f, UNIT = 1.0f;
+	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
+	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		w[0] = __ldg((const unsigned short *)b);
-		w[1] = ld32a2(b + 2 + 4 * p);
+		Q<M40_TYPE_Q4_0>::load(b, p, w);
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		uint32_t u = w[1] ^ 0x80808080u;
-		f[0] = FB0(u, 0) - 8388736.0f;
-		f[1] = FB0(u, 1) - 8388736.0f;
-		f[2] = FB0(u, 2) - 8388736.0f;
-		f[3] = FB0(u, 3) - 8388736.0f;
+#pragma unroll
+		for (int m = 0; m < 2; m++) {
+			/* bytes b0..b3: nibbles (lo, hi) of each; the lookup of a
+			 * 16-bit selector yields levels of lo0 hi0 lo1 hi1 */
+			uint32_t u0 = iq4_lookup(w[1 + m] & 0xFFFF), u1 = iq4_lookup(w[1 + m] >> 16);
+			fb0x4(__byte_perm(u0, u1, 0x6420), f + 4 * m);
+			fb0x4(__byte_perm(u0, u1, 0x7531), f + 8 + 4 * m);
+		}
 		dA[0] = h_lo(w[0]);
-		nS[0] = 0.0f;
 	}
 };
 
-/* Q4_K / Q5_K scales from the 3 scale words a, b, c (k4_scales). */
+/* Q8_0: 4 lanes a block; lane p takes columns 4p.. and 16 + 4p.. (a warp's
+ * x load covers whole 64-byte halves of the blocks' x); values exact by
+ * byte 0 of 2^23 and one FADD. */
+template <> struct Q<M40_TYPE_Q8_0> {
+	enum { QK = 32, BYTES = 34, LPB = 4, W = 8, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
+	static constexpr float OFF = 0.0f, UNIT = 1.0f;
+	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
+	static __device__ __forceinline__ int coff(int i) { return 16 * i; }
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
+	{
+		w[0] = __ldg((const unsigned short *)b);
+		w[1] = ld32a2(b + 2 + 4 * p);
+		w[2] = ld32a2(b + 18 + 4 * p);
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		fb0x4(w[1] ^ 0x80808080u, f);
+		fb0x4(w[2] ^ 0x80808080u, f + 4);
+		dA[0] = h_lo(w[0]);
+	}
+};
+
+/* Q4_K / Q5_K scales from the 3 scale words a, b, c (k4_scales): d * scale
+ * and -dmin * min of sub-blocks 2j and 2j + 1. */
 __device__ __forceinline__ void k4_scales_w(uint32_t a, uint32_t b, uint32_t c, int j, float d, float dmin,
-	float (&dl)[2], float (&ml)[2])
+	float (&dA)[2], float (&nS)[2])
 {
 	uint32_t sh = 16 * (j & 1);
 	a >>= sh;
@@ -1011,30 +1056,32 @@ __device__ __forceinline__ void k4_scales_w(uint32_t a, uint32_t b, uint32_t c, 
 	c >>= sh;
 	uint32_t sc = j < 2 ? (a & 0x3F3Fu) : ((c & 0x0F0Fu) | ((a >> 2) & 0x3030u));
 	uint32_t m = j < 2 ? (b & 0x3F3Fu) : (((c >> 4) & 0x0F0Fu) | ((b >> 2) & 0x3030u));
-	float d6 = d * (1.0f / 65536.0f), m6 = dmin * (1.0f / 65536.0f);
-	dl[0] = fmaf(d6, FB2(sc, 0), -128.0f * d);
-	dl[1] = fmaf(d6, FB2(sc, 1), -128.0f * d);
-	ml[0] = fmaf(m6, FB2(m, 0), -128.0f * dmin);
-	ml[1] = fmaf(m6, FB2(m, 1), -128.0f * dmin);
+	/* FB2 gives 65536 * (128 + v) */
+	float d6 = d * FB2_UNIT, m6 = dmin * -FB2_UNIT;
+	dA[0] = fmaf(d6, FB2(sc, 0), -128.0f * d);
+	dA[1] = fmaf(d6, FB2(sc, 1), -128.0f * d);
+	nS[0] = fmaf(m6, FB2(m, 0), 128.0f * dmin);
+	nS[1] = fmaf(m6, FB2(m, 1), 128.0f * dmin);
 }
 
 /* Q4_K: 8 lanes a super-block; lane p = 2j + k takes the words at
  * qs[32j + 4k + 8m] (m = 0..3): low nibbles are columns 64j + 4k + 8m.. of
  * sub-block 2j, high nibbles the same of sub-block 2j+1 (32 columns on), so
  * lanes k = 0, 1 read whole 32-byte sectors of x. */
+#define K4_COFF(i) (8 * ((i) & 3) + 32 * ((i) >> 2))
 template <> struct Q<M40_TYPE_Q4_K> {
-	enum { QK = 256, BYTES = 144, LPB = 8, W = 32, G = 2, SX = 1, ALIGN = 4, NRAW = 8 };
-	static __device__ __forceinline__ int col(int p, int i)
-	{
-		return 64 * (p >> 1) + 4 * (p & 1) + 8 * (i & 3) + 32 * (i >> 2);
-	}
+	enum { QK = 256, BYTES = 144, LPB = 8, W = 32, G = 2, NS = 1, ALIGN = 16, NRAW = 8 };
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ int col0(int p) { return 64 * (p >> 1) + 4 * (p & 1); }
+	static __device__ __forceinline__ int coff(int i) { return K4_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
 		const uint8_t *q = b + 16 + 32 * (p >> 1) + 4 * (p & 1);
-		w[0] = ldg32(b);
-		w[1] = ldg32(b + 4);
-		w[2] = ldg32(b + 8);
-		w[3] = ldg32(b + 12);
+		uint4 h = __ldg((const uint4 *)b);
+		w[0] = h.x;
+		w[1] = h.y;
+		w[2] = h.z;
+		w[3] = h.w;
 #pragma unroll
 		for (int m = 0; m < 4; m++)
 			w[4 + m] = ldg32(q + 8 * m);
@@ -1042,34 +1089,28 @@ template <> struct Q<M40_TYPE_Q4_K> {
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		float dl[2], ml[2];
-		k4_scales_w(w[1], w[2], w[3], p >> 1, h_lo(w[0]), h_hi(w[0]), dl, ml);
+		k4_scales_w(w[1], w[2], w[3], p >> 1, h_lo(w[0]), h_hi(w[0]), dA, nS);
 #pragma unroll
 		for (int m = 0; m < 4; m++) {
 			fb2x4(w[4 + m] & 0x0F0F0F0Fu, f + 4 * m);
 			fb2x4((w[4 + m] >> 4) & 0x0F0F0F0Fu, f + 16 + 4 * m);
 		}
-#pragma unroll
-		for (int g = 0; g < 2; g++) {
-			dA[g] = dl[g] * (1.0f / 65536.0f);
-			nS[g] = -(128.0f * dl[g] + ml[g]);
-		}
 	}
 };
 
 template <> struct Q<M40_TYPE_Q5_K> {
-	enum { QK = 256, BYTES = 176, LPB = 8, W = 32, G = 2, SX = 1, ALIGN = 4, NRAW = 12 };
-	static __device__ __forceinline__ int col(int p, int i)
-	{
-		return 64 * (p >> 1) + 4 * (p & 1) + 8 * (i & 3) + 32 * (i >> 2);
-	}
+	enum { QK = 256, BYTES = 176, LPB = 8, W = 32, G = 2, NS = 1, ALIGN = 16, NRAW = 12 };
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ int col0(int p) { return 64 * (p >> 1) + 4 * (p & 1); }
+	static __device__ __forceinline__ int coff(int i) { return K4_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
 		const uint8_t *q = b + 48 + 32 * (p >> 1) + 4 * (p & 1), *qh = b + 16 + 4 * (p & 1);
-		w[0] = ldg32(b);
-		w[1] = ldg32(b + 4);
-		w[2] = ldg32(b + 8);
-		w[3] = ldg32(b + 12);
+		uint4 h = __ldg((const uint4 *)b);
+		w[0] = h.x;
+		w[1] = h.y;
+		w[2] = h.z;
+		w[3] = h.w;
 #pragma unroll
 		for (int m = 0; m < 4; m++) {
 			w[4 + m] = ldg32(q + 8 * m);
@@ -1080,35 +1121,29 @@ template <> struct Q<M40_TYPE_Q5_K> {
 		float (&nS)[G])
 	{
 		int j = p >> 1;
-		float dl[2], ml[2];
-		k4_scales_w(w[1], w[2], w[3], j, h_lo(w[0]), h_hi(w[0]), dl, ml);
+		k4_scales_w(w[1], w[2], w[3], j, h_lo(w[0]), h_hi(w[0]), dA, nS);
 #pragma unroll
 		for (int m = 0; m < 4; m++) {
 			uint32_t u = w[4 + m], e = w[8 + m] >> (2 * j);
 			fb2x4((u & 0x0F0F0F0Fu) | ((e << 4) & 0x10101010u), f + 4 * m);
 			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | ((e << 3) & 0x10101010u), f + 16 + 4 * m);
 		}
-#pragma unroll
-		for (int g = 0; g < 2; g++) {
-			dA[g] = dl[g] * (1.0f / 65536.0f);
-			nS[g] = -(128.0f * dl[g] + ml[g]);
-		}
 	}
 };
 
-/* Q6_K: 8 lanes a super-block; lane p = 4h + kk takes columns l0 = 16 *
- * (kk >> 1) + 4 * (kk & 1) and l0 + 8 (4 each, one scale) of the 4 groups
- * g of half h: columns 128h + 32g + l. */
+/* Q6_K, Q3_K, Q2_K: 8 lanes a super-block; lane p = 4h + kk takes columns
+ * l0 = 16 (kk >> 1) + 4 (kk & 1) and l0 + 8 (4 each, one scale) of the 4
+ * groups g of half h: columns 128h + 32g + l. */
+#define K6_L0(p) (16 * (((p) >> 1) & 1) + 4 * ((p) & 1))
+#define K6_COFF(i) (8 * ((i) & 1) + 32 * ((i) >> 1))
 template <> struct Q<M40_TYPE_Q6_K> {
-	enum { QK = 256, BYTES = 210, LPB = 8, W = 32, G = 4, SX = 1, ALIGN = 2, NRAW = 11 };
-	static __device__ __forceinline__ int l0(int p) { return 16 * ((p >> 1) & 1) + 4 * (p & 1); }
-	static __device__ __forceinline__ int col(int p, int i)
-	{
-		return 128 * (p >> 2) + l0(p) + 8 * (i & 1) + 32 * (i >> 1);
-	}
+	enum { QK = 256, BYTES = 210, LPB = 8, W = 32, G = 4, NS = 0, ALIGN = 2, NRAW = 11 };
+	static constexpr float OFF = -160.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
+	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		int h = p >> 2, l = l0(p);
+		int h = p >> 2, l = K6_L0(p);
 		w[0] = __ldg((const unsigned short *)(b + 208));
 #pragma unroll
 		for (int m = 0; m < 2; m++) {
@@ -1132,38 +1167,105 @@ template <> struct Q<M40_TYPE_Q6_K> {
 				uint32_t l4 = ((g & 1) ? w[3 + m] : w[1 + m]) >> (4 * (g >> 1));
 				fb2x4((l4 & 0x0F0F0F0Fu) | (((w[5 + m] >> (2 * g)) & 0x03030303u) << 4), f + 8 * g + 4 * m);
 			}
-			float dl = d * (float)(int)w[7 + g];
-			dA[g] = dl * (1.0f / 65536.0f);
-			nS[g] = -160.0f * dl;
+			dA[g] = d * (float)(int)w[7 + g];
 		}
 	}
 };
 
-/* the dot of a group: GW weights f times x, folded with scale and offset */
-template <int GW, int SX>
-__device__ __forceinline__ float qfold(const float *f, const float *xv, float dA, float nS, float S, float a)
-{
-	float A = 0.0f;
+/* Q3_K: q = 2 bits of qs | the hmask bit << 2, value d * (scale - 32) * (q - 4).
+ * The lane's 4 scales (8h + 2g + k2, k2 = kk >> 1): low 4 bits in byte
+ * 2g + k2 (nibble h), high 2 bits in byte 8 + (2g + k2) % 4 at bit 2 (2h + g / 2). */
+template <> struct Q<M40_TYPE_Q3_K> {
+	enum { QK = 256, BYTES = 110, LPB = 8, W = 32, G = 4, NS = 0, ALIGN = 2, NRAW = 8 };
+	static constexpr float OFF = -132.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
+	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
+	{
+		int h = p >> 2, l = K6_L0(p);
+		w[0] = __ldg((const unsigned short *)(b + 108));
 #pragma unroll
-	for (int i = 0; i < GW; i++)
-		A = fmaf(f[i], xv[i], A);
-	a = fmaf(dA, A, a);
-	return SX ? fmaf(nS, S, a) : a;
-}
+		for (int m = 0; m < 2; m++) {
+			w[1 + m] = ld32a2(b + 32 + 32 * h + l + 8 * m);
+			w[3 + m] = ld32a2(b + l + 8 * m);
+		}
+		w[5] = ld32a2(b + 96);
+		w[6] = ld32a2(b + 100);
+		w[7] = ld32a2(b + 104);
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		const int h = p >> 2, k2 = (p >> 1) & 1;
+		float d = h_lo(w[0]);
+		uint32_t lo = (__byte_perm(w[5], w[6], k2 ? 0x7531u : 0x6420u) >> (4 * h)) & 0x0F0F0F0Fu;
+		uint32_t hb = __byte_perm(w[7], 0, k2 ? 0x3131u : 0x2020u) >> (4 * h);
+		hb = (hb & 0x00000303u) | ((hb >> 2) & 0x03030000u);
+		uint32_t s6 = lo | (hb << 4);
+		float d6 = d * FB2_UNIT;
+#pragma unroll
+		for (int g = 0; g < 4; g++) {
+			int hs = 4 * h + g;
+#pragma unroll
+			for (int m = 0; m < 2; m++)
+				fb2x4(((w[1 + m] >> (2 * g)) & 0x03030303u) | (((w[3 + m] >> hs) & 0x01010101u) << 2),
+					f + 8 * g + 4 * m);
+			dA[g] = fmaf(d6, FB2(s6, g), -160.0f * d); /* d * (scale - 32) */
+		}
+	}
+};
 
-/* A lane's x pieces of one block; with a norm weight gb, ss gathers their
- * squares and the pieces are scaled by gb (the 1 / rms comes at the end). */
-template <int T, int N, bool NORM>
-__device__ __forceinline__ void qloadx(const float *xb, const float *gb, int K, const int *cx,
-	float (&xv)[Q<T>::W], float (&S)[Q<T>::G], float &ss)
+/* Q2_K: q = 2 bits, value d * (sc & 15) * q - dmin * (sc >> 4); the lane's
+ * 4 scale bytes are 8h + 2g + k2. */
+template <> struct Q<M40_TYPE_Q2_K> {
+	enum { QK = 256, BYTES = 84, LPB = 8, W = 32, G = 4, NS = 1, ALIGN = 4, NRAW = 5 };
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
+	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
+	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
+	{
+		int h = p >> 2, l = K6_L0(p);
+		w[0] = ldg32(b + 80);
+		w[1] = ldg32(b + 16 + 32 * h + l);
+		w[2] = ldg32(b + 24 + 32 * h + l);
+		w[3] = ldg32(b + 8 * h);
+		w[4] = ldg32(b + 8 * h + 4);
+	}
+	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
+		float (&nS)[G])
+	{
+		const int k2 = (p >> 1) & 1;
+		float d = h_lo(w[0]), dmin = h_hi(w[0]);
+		uint32_t sw = __byte_perm(w[3], w[4], k2 ? 0x7531u : 0x6420u);
+		uint32_t slo = sw & 0x0F0F0F0Fu, shi = (sw >> 4) & 0x0F0F0F0Fu;
+		float d6 = d * FB2_UNIT, m6 = dmin * -FB2_UNIT;
+#pragma unroll
+		for (int g = 0; g < 4; g++) {
+#pragma unroll
+			for (int m = 0; m < 2; m++)
+				fb2x4((w[1 + m] >> (2 * g)) & 0x03030303u, f + 8 * g + 4 * m);
+			dA[g] = fmaf(d6, FB2(slo, g), -128.0f * d);
+			nS[g] = fmaf(m6, FB2(shi, g), 128.0f * dmin);
+		}
+	}
+};
+
+/* A lane's x pieces of one block (xl: the block's x at the lane's first
+ * column); with a norm weight (gl likewise), ss gathers their squares and
+ * the pieces are scaled by the weight (the 1 / rms comes at the end).
+ * Per group: A0 = OFF * sum x, each row's chain start, and SU = sum x /
+ * UNIT for the minimum term. */
+template <int T, bool NORM>
+__device__ __forceinline__ void qloadx(const float *xl, const float *gl, float (&xv)[Q<T>::W],
+	float (&A0)[Q<T>::G], float (&SU)[Q<T>::G], float &ss)
 {
 	typedef Q<T> F;
 	enum { GW = F::W / F::G };
 #pragma unroll
 	for (int i = 0; i < F::W / 4; i++) {
-		float4 v = ldx4(xb + cx[i]);
+		float4 v = ldx4(xl + F::coff(i));
 		if (NORM) {
-			float4 g = ldx4(gb + cx[i]);
+			float4 g = ldx4(gl + F::coff(i));
 			ss = fmaf(v.x, v.x, ss);
 			ss = fmaf(v.y, v.y, ss);
 			ss = fmaf(v.z, v.z, ss);
@@ -1178,22 +1280,86 @@ __device__ __forceinline__ void qloadx(const float *xb, const float *gb, int K, 
 		xv[4 * i + 2] = v.z;
 		xv[4 * i + 3] = v.w;
 	}
-	if (F::SX) {
 #pragma unroll
-		for (int g = 0; g < F::G; g++) {
-			float t = 0.0f;
+	for (int g = 0; g < F::G; g++) {
+		float t = 0.0f;
+		if (F::OFF != 0.0f || F::NS) {
+			float q[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
 #pragma unroll
 			for (int i = 0; i < GW; i++)
-				t += xv[GW * g + i];
-			S[g] = t;
+				q[i & 3] += xv[GW * g + i];
+			t = (q[0] + q[1]) + (q[2] + q[3]);
 		}
+		A0[g] = F::OFF * t;
+		SU[g] = F::NS ? t * (1.0f / F::UNIT) : 0.0f;
 	}
 }
 
-/* rows a thread block: 4, or 2 where many sequences of 32-weight pieces
- * would not fit the registers */
+/* A row's groups folded into its sums: each group's chain starts at A0. */
+template <int T>
+__device__ __forceinline__ float qfold(const float (&f)[Q<T>::W], const float (&xv)[Q<T>::W],
+	const float (&dA)[Q<T>::G], const float (&nS)[Q<T>::G], const float (&A0)[Q<T>::G],
+	const float (&SU)[Q<T>::G], float a)
+{
+	typedef Q<T> F;
+	enum { GW = F::W / F::G };
+#pragma unroll
+	for (int g = 0; g < F::G; g++) {
+		float A = A0[g];
+#pragma unroll
+		for (int i = 0; i < GW; i++)
+			A = fmaf(f[GW * g + i], xv[GW * g + i], A);
+		a = fmaf(dA[g], A, a);
+		if (F::NS)
+			a = fmaf(nS[g], SU[g], a);
+	}
+	return a;
+}
+
+/* v[0..R) summed over the warp, R a power of 2 up to 32: each step halves
+ * the set a lane keeps (lanes with the step's bit set keep the upper half),
+ * so lane l ends with the sum of v[l / (32 / R)] in fewer shuffles than R
+ * separate sums. */
+template <int R>
+__device__ __forceinline__ float warp_sum_rows(const float (&v)[R], int lane)
+{
+	float t[R];
+#pragma unroll
+	for (int i = 0; i < R; i++)
+		t[i] = v[i];
+#pragma unroll
+	for (int o = 16, n = R; o > 0; o >>= 1) {
+		if (n > 1) {
+			const bool up = lane & o;
+#pragma unroll
+			for (int i = 0; i < n / 2; i++) {
+				float send = up ? t[i] : t[i + n / 2];
+				float keep = up ? t[i + n / 2] : t[i];
+				t[i] = keep + __shfl_xor_sync(0xffffffffu, send, o);
+			}
+			n /= 2;
+		} else {
+			t[0] += __shfl_xor_sync(0xffffffffu, t[0], o);
+		}
+	}
+	return t[0];
+}
+
+/* Rows a thread block.  One sequence: 8, except F16 and BF16 (4).  On the
+ * H100 (tg128, 7B shapes, in turn in one call) 8 rows took Q4_0 from 306 to
+ * 364 t/s, Q4_K_M (Q4_K and Q6_K) from 260 to 311, TinyLlama from 900 to
+ * 973 and Q8_0 (4 lanes a block) from 270 to 276, while F16 did better with
+ * 4 (199 against 198); 16 rows were slower for all of them.  A warp then has
+ * more loads in flight, the x sums serve more rows, and a 4096-row matrix
+ * fits the GPU in one wave.  On sm_52, 8 rows need no spills (at most 168
+ * registers, Q6_K).  Two sequences: 4.  More: 2 where 32-weight pieces of
+ * several sequences would not fit the registers. */
 template <int T, int N> struct QR {
-	enum { R = (N > 2 && Q<T>::W >= 32) ? 2 : 4, XS = N <= 2 };
+	enum {
+		R1 = T == M40_TYPE_F16 || T == M40_TYPE_BF16 ? 4 : 8,
+		R = N == 1 ? R1 : (N > 2 && Q<T>::W >= 32) ? 2 : 4,
+		XS = N <= 2
+	};
 };
 
 /* Up to 3 matrices of one type and K in one launch (fused Q, K, V), or a
@@ -1226,8 +1392,9 @@ struct MvJob {
 };
 
 /* Thread blocks an SM must hold at once, for one sequence: a register cap
- * that buys occupancy.  On the H100 (sm_90, 7B shapes, both in one run; runs
- * differ by up to 10%) 6 took the legacy formats and Q4_K 5-11% faster,
+ * that buys occupancy (6 with 4 rows a block, 3 with 8).  On the H100
+ * (sm_90, 7B shapes, 4 rows, both in one run; runs differ by up to 10%)
+ * 6 took the legacy formats and Q4_K 5-11% faster,
  * while Q5_K and Q6_K, which then spill, got slower (Q6_K 2.5x).  On sm_52
  * the legacy formats fit the cap without spilling; Q4_K would spill, and
  * Maxwell keeps local memory in L2 only, so there it runs uncapped. */
@@ -1236,21 +1403,21 @@ struct MvJob {
 #else
 #define MV_CAP_Q4_K 1
 #endif
-template <int T, int N> struct MvMinB {
+template <int T, int N, int R> struct MvMinB {
 	enum {
 		V = N == 1 && (T == M40_TYPE_Q4_0 || T == M40_TYPE_Q4_1 || T == M40_TYPE_Q5_0 || T == M40_TYPE_Q5_1 ||
-				      T == M40_TYPE_Q8_0 || (T == M40_TYPE_Q4_K && MV_CAP_Q4_K)) ? 6 : 1
+				      T == M40_TYPE_Q8_0 || (T == M40_TYPE_Q4_K && MV_CAP_Q4_K)) ? 24 / R : 1
 	};
 };
 
 template <int T, int N, int R, bool NORM, bool ROPE>
-__global__ void __launch_bounds__(Q_NWK * 32, (MvMinB<T, N>::V))
+__global__ void __launch_bounds__(MV_NWK * 32, (MvMinB<T, N, R>::V))
 mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 {
 	typedef Q<T> F;
-	enum { GW = F::W / F::G, BPI = 32 / F::LPB };
-	__shared__ float red[Q_NWK][R * N];
-	__shared__ float rss[Q_NWK][N];
+	enum { BPI = 32 / F::LPB, STEP = MV_NWK * BPI };
+	__shared__ float red[MV_NWK][R * N];
+	__shared__ float rss[MV_NWK][N];
 	const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
 	const int bid = blockIdx.x;
 	const int m = bid >= j.blk2 ? 2 : bid >= j.blk1 ? 1 : 0;
@@ -1263,17 +1430,19 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 	const int row0 = (bid - (m == 2 ? j.blk2 : m == 1 ? j.blk1 : 0)) * rpb;
 	const int part = lane % F::LPB;
 	const int nb = K / F::QK;
+	/* the rows' first bytes from one 64-bit product; rows past the end
+	 * repeat the last one (their sums are not stored) */
 	const uint8_t *rp[R];
+	{
+		const uint8_t *p0 = w + (size_t)row0 * row_bytes;
+		const uint8_t *p1 = sw ? j.w1 + (size_t)row0 * row_bytes : p0;
 #pragma unroll
-	for (int r = 0; r < R; r++) {
-		int rr = sw ? row0 + r % (R / 2) : row0 + r;
-		rr = rr < rows ? rr : rows - 1;
-		rp[r] = (sw && r >= R / 2 ? j.w1 : w) + (size_t)rr * row_bytes;
+		for (int r = 0; r < R; r++) {
+			const int rr = sw ? r % (R / 2) : r;
+			const size_t o = row0 + rr < rows ? rr * row_bytes : (size_t)(rows - 1 - row0) * row_bytes;
+			rp[r] = (sw && r >= R / 2 ? p1 : p0) + o;
+		}
 	}
-	int cx[F::W / 4];
-#pragma unroll
-	for (int i = 0; i < F::W / 4; i++)
-		cx[i] = F::col(part, i);
 	float acc[R][N], ss[N];
 #pragma unroll
 	for (int s = 0; s < N; s++) {
@@ -1282,29 +1451,28 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 		for (int r = 0; r < R; r++)
 			acc[r][s] = 0.0f;
 	}
-	for (int ib = warp * BPI + lane / F::LPB; ib < nb; ib += Q_NWK * BPI) {
-		const float *xb = x + (size_t)ib * F::QK;
-		const float *gb = NORM ? j.g + (size_t)ib * F::QK : NULL;
+	int ib = warp * BPI + lane / F::LPB;
+	const float *xl = x + (size_t)ib * F::QK + F::col0(part);
+	const float *gl = NORM ? j.g + (size_t)ib * F::QK + F::col0(part) : NULL;
+	unsigned off = (unsigned)ib * F::BYTES;
+	for (; ib < nb; ib += STEP, xl += STEP * F::QK, gl += NORM ? STEP * F::QK : 0, off += STEP * F::BYTES) {
 		uint32_t raw[R][F::NRAW];
 #pragma unroll
 		for (int r = 0; r < R; r++)
-			F::load(rp[r] + (size_t)ib * F::BYTES, part, raw[r]);
+			F::load(rp[r] + off, part, raw[r]);
 		if (QR<T, N>::XS) {
 			/* few sequences: x stays in registers, rows decoded in turn */
-			float xv[N][F::W], S[N][F::G];
+			float xv[N][F::W], A0[N][F::G], SU[N][F::G];
 #pragma unroll
 			for (int s = 0; s < N; s++)
-				qloadx<T, N, NORM>(xb + (size_t)s * K, gb, K, cx, xv[s], S[s], ss[s]);
+				qloadx<T, NORM>(xl + (size_t)s * K, gl, xv[s], A0[s], SU[s], ss[s]);
 #pragma unroll
 			for (int r = 0; r < R; r++) {
 				float f[F::W], dA[F::G], nS[F::G];
 				F::decode(raw[r], part, f, dA, nS);
 #pragma unroll
 				for (int s = 0; s < N; s++)
-#pragma unroll
-					for (int g = 0; g < F::G; g++)
-						acc[r][s] = qfold<GW, F::SX>(f + GW * g, xv[s] + GW * g, dA[g], nS[g], S[s][g],
-							acc[r][s]);
+					acc[r][s] = qfold<T>(f, xv[s], dA, nS, A0[s], SU[s], acc[r][s]);
 			}
 		} else {
 			/* many: the rows' weights stay in registers, x loaded once a sequence */
@@ -1314,25 +1482,24 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 				F::decode(raw[r], part, f[r], dA[r], nS[r]);
 #pragma unroll
 			for (int s = 0; s < N; s++) {
-				float xv[F::W], S[F::G];
-				qloadx<T, N, NORM>(xb + (size_t)s * K, gb, K, cx, xv, S, ss[s]);
+				float xv[F::W], A0[F::G], SU[F::G];
+				qloadx<T, NORM>(xl + (size_t)s * K, gl, xv, A0, SU, ss[s]);
 #pragma unroll
 				for (int r = 0; r < R; r++)
-#pragma unroll
-					for (int g = 0; g < F::G; g++)
-						acc[r][s] = qfold<GW, F::SX>(f[r] + GW * g, xv + GW * g, dA[r][g], nS[r][g], S[g],
-							acc[r][s]);
+					acc[r][s] = qfold<T>(f[r], xv, dA[r], nS[r], A0, SU, acc[r][s]);
 			}
 		}
 	}
 #pragma unroll
-	for (int r = 0; r < R; r++)
+	for (int s = 0; s < N; s++) {
+		float v[R];
 #pragma unroll
-		for (int s = 0; s < N; s++) {
-			float v = warp_sum(acc[r][s]);
-			if (lane == 0)
-				red[warp][r * N + s] = v;
-		}
+		for (int r = 0; r < R; r++)
+			v[r] = acc[r][s];
+		float t = warp_sum_rows<R>(v, lane);
+		if (lane % (32 / R) == 0)
+			red[warp][(lane / (32 / R)) * N + s] = t;
+	}
 	if (NORM) {
 #pragma unroll
 		for (int s = 0; s < N; s++) {
@@ -1344,16 +1511,16 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 	__syncthreads();
 	for (int t = threadIdx.x; t < rpb * N; t += blockDim.x) {
 		int r = t / N, s = t % N;
-		float v = 0.0f, rms = 1.0f;
+		float v = 0.0f, rms = F::UNIT;
 		if (NORM) {
 			float q = 0.0f;
 #pragma unroll
-			for (int k = 0; k < Q_NWK; k++)
+			for (int k = 0; k < MV_NWK; k++)
 				q += rss[k][s];
-			rms = rsqrtf(q / (float)K + j.eps);
+			rms *= rsqrtf(q / (float)K + j.eps);
 		}
 #pragma unroll
-		for (int k = 0; k < Q_NWK; k++)
+		for (int k = 0; k < MV_NWK; k++)
 			v += red[k][t];
 		v *= rms;
 		if (row0 + r >= rows)
@@ -1365,7 +1532,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 				const int d = row % j.hd;
 				float vp = 0.0f, c, sn;
 #pragma unroll
-				for (int k = 0; k < Q_NWK; k++)
+				for (int k = 0; k < MV_NWK; k++)
 					vp += red[k][(r ^ 1) * N + s];
 				vp *= rms;
 				m40c_rope_cs(p, d / 2, j.n_dims, j.freq_base, j.freq_scale, j.ff, &c, &sn);
@@ -1382,7 +1549,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 		if (sw) {
 			float u = 0.0f;
 #pragma unroll
-			for (int k = 0; k < Q_NWK; k++)
+			for (int k = 0; k < MV_NWK; k++)
 				u += red[k][t + (R / 2) * N];
 			u *= rms;
 			*yp = v / (1.0f + expf(-v)) * u;
@@ -1397,10 +1564,9 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 /* The norm is compiled in only where asked for (NORM): a run-time test
  * in the x loads would split the unrolled loads into basic blocks and
  * cost the plain products a third of their speed (H100). */
-template <int T, int N>
-static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
+template <int T, int N, int R>
+static void mvq_launch_r(m40_backend *be, MvJob j, int K, const float *x)
 {
-	enum { R = QR<T, N>::R };
 	int rpb = j.mode == MV_SWIGLU ? R / 2 : R;
 	int b0 = (j.rows0 + rpb - 1) / rpb, b1 = j.w1 && j.mode != MV_SWIGLU ? (j.rows1 + R - 1) / R : 0;
 	int b2 = j.w2 ? (j.rows2 + R - 1) / R : 0;
@@ -1408,11 +1574,28 @@ static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
 	j.blk1 = b1 ? b0 : INT_MAX;
 	j.blk2 = b2 ? b0 + b1 : INT_MAX;
 	if (N <= MV_NORM_MAX && j.g != NULL && j.pos != NULL)
-		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), (N <= MV_NORM_MAX)><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), (N <= MV_NORM_MAX)><<<grid, MV_NWK * 32, 0, be->stream>>>(j, K, x);
 	else if (N <= MV_NORM_MAX && j.g != NULL)
-		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), false><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), false><<<grid, MV_NWK * 32, 0, be->stream>>>(j, K, x);
 	else
-		mvq_kernel<T, N, R, false, false><<<grid, Q_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, false, false><<<grid, MV_NWK * 32, 0, be->stream>>>(j, K, x);
+}
+
+/* The norm is compiled in only where asked for (NORM): a run-time test
+ * in the x loads would split the unrolled loads into basic blocks and
+ * cost the plain products a third of their speed (H100). */
+/* The norm is compiled in only where asked for (NORM): a run-time test
+ * in the x loads would split the unrolled loads into basic blocks and
+ * cost the plain products a third of their speed (H100).  For one
+ * sequence, $M40_CUDA_MV_ROWS may ask for the other of 4 and 8 rows. */
+template <int T, int N>
+static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
+{
+	enum { R = QR<T, N>::R };
+	if (N == 1 && be->mv_rows[T] != 0 && be->mv_rows[T] != R)
+		mvq_launch_r<T, N, (N == 1 ? 12 - R : R)>(be, j, K, x);
+	else
+		mvq_launch_r<T, N, R>(be, j, K, x);
 }
 
 static bool mvq_fits(const m40_weight *w, int qk, int align, int K, int type)
@@ -1524,6 +1707,9 @@ static m40_status mvq_any(m40_backend *be, const m40_weight *const *w, int nw, i
 	case M40_TYPE_Q4_K: return mvq_typed<M40_TYPE_Q4_K>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
 	case M40_TYPE_Q5_K: return mvq_typed<M40_TYPE_Q5_K>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
 	case M40_TYPE_Q6_K: return mvq_typed<M40_TYPE_Q6_K>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_Q2_K: return mvq_typed<M40_TYPE_Q2_K>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_Q3_K: return mvq_typed<M40_TYPE_Q3_K>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
+	case M40_TYPE_IQ4_NL: return mvq_typed<M40_TYPE_IQ4_NL>(be, w, nw, mode, x, g, eps, y, n, qs, dry);
 	default: return M40_E_UNSUPPORTED;
 	}
 }
