@@ -58,6 +58,9 @@ unset M40_MODEL M40_BACKEND
 src/m40-inspect --devices 2>&1 | tee -a "$log"
 
 has test && run 240 "tests/cuda-ops (sm_90 build)" tests/cuda-ops
+# the other of 4 and 8 rows a thread block for one sequence, every type
+swap=f16=8,bf16=8,q8_0=4,q4_0=4,q4_1=4,q5_0=4,q5_1=4,iq4_nl=4,q2_K=4,q3_K=4,q4_K=4,q5_K=4,q6_K=4
+has test && run 240 "tests/cuda-ops, M40_CUDA_MV_ROWS=$swap" env M40_CUDA_MV_ROWS=$swap tests/cuda-ops
 has ptx && run 240 "cuda-ops-ptx52 (compute_52 PTX, JIT by the driver)" "$carry/cuda-ops-ptx52"
 if has ncu; then
 	say "ncu: executed instructions per weight byte, n = 1, 7B shapes"
