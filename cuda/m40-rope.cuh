@@ -2,7 +2,8 @@
  * m40-rope.cuh: the RoPE rotation of one pair, shared by the RoPE kernels
  * (ops.cu) and the Q/K/V products that rotate as they store (matvec.cu).
  * The angle alone is computed in double, as the CPU backend does, so long
- * contexts keep their precision; the rotation itself is FP32.
+ * contexts keep their precision; its sine and cosine and the rotation are
+ * FP32.
  */
 #ifndef M40_ROPE_CUH
 #define M40_ROPE_CUH
@@ -11,17 +12,19 @@
 
 /* cos and sin of pair i's angle at position p: p * freq_scale *
  * freq_base^(-2i / n_dims), divided by ff[i] where frequency factors
- * (Llama 3.1) are given. */
-__device__ __forceinline__ void m40c_rope_cs(int p, int i, int n_dims, float freq_base, float freq_scale,
+ * (Llama 3.1) are given; lb = log2(freq_base).  The angle is exact to
+ * double rounding (exp2 instead of pow: the same value, a fraction of the
+ * work, which matters where FP64 is slow, as on Maxwell); it is reduced to
+ * [-pi, pi] in double, and the sine and cosine of that are FP32. */
+__device__ __forceinline__ void m40c_rope_cs(int p, int i, int n_dims, double lb, float freq_scale,
 	const float *ff, float *c, float *s)
 {
-	double theta = (double)p * freq_scale * pow((double)freq_base, -2.0 * i / n_dims);
+	double theta = (double)p * freq_scale * exp2(-2.0 * i / n_dims * lb);
 	if (ff)
 		theta /= ff[i];
-	double sd, cd;
-	sincos(theta, &sd, &cd);
-	*c = (float)cd;
-	*s = (float)sd;
+	const double two_pi = 6.283185307179586476925;
+	float r = (float)fma(-rint(theta * (1.0 / two_pi)), two_pi, theta);
+	sincosf(r, s, c);
 }
 
 /* Element d of a rotated pair (x0, x1) = (element a, element b): a gets

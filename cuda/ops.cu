@@ -110,7 +110,7 @@ __global__ void swiglu_kernel(const float *__restrict__ gate, const float *__res
 
 /* One thread per rotated pair; blockIdx.y is the row. */
 __global__ void rope_kernel(float *__restrict__ x, const int32_t *__restrict__ pos, int n_head, int head_dim,
-	int n_dims, int neox, float freq_base, float freq_scale, const float *__restrict__ ff)
+	int n_dims, int neox, double lb, float freq_scale, const float *__restrict__ ff)
 {
 	int half = n_dims / 2;
 	int t = blockIdx.x * blockDim.x + threadIdx.x;
@@ -120,7 +120,7 @@ __global__ void rope_kernel(float *__restrict__ x, const int32_t *__restrict__ p
 	float *xh = x + (size_t)blockIdx.y * n_head * head_dim + (size_t)h * head_dim;
 	/* the angle in double, as the CPU backend: long contexts keep their precision */
 	float c, s;
-	m40c_rope_cs(pos[blockIdx.y], i, n_dims, freq_base, freq_scale, ff, &c, &s);
+	m40c_rope_cs(pos[blockIdx.y], i, n_dims, lb, freq_scale, ff, &c, &s);
 	int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
 	float x0 = xh[a], x1 = xh[b];
 	xh[a] = x0 * c - x1 * s;
@@ -149,7 +149,7 @@ __global__ void kv_store_kernel(__half *__restrict__ kc, __half *__restrict__ vc
 __global__ void rope_kv_kernel(float *__restrict__ q, const float *__restrict__ k, const float *__restrict__ v,
 	__half *__restrict__ kc, __half *__restrict__ vc, const int32_t *__restrict__ seq,
 	const int32_t *__restrict__ pos, int n_head, int n_head_kv, int head_dim, int n_dims, int neox,
-	float freq_base, float freq_scale, const float *__restrict__ ff, int n_seq, int n_ctx)
+	double lb, float freq_scale, const float *__restrict__ ff, int n_seq, int n_ctx)
 {
 	const int half = n_dims / 2, nq = n_head * half, kv_dim = n_head_kv * head_dim;
 	const int t = blockIdx.x * blockDim.x + threadIdx.x, row = blockIdx.y;
@@ -158,7 +158,7 @@ __global__ void rope_kv_kernel(float *__restrict__ q, const float *__restrict__ 
 		int h = t / half, i = t % half;
 		float *xh = q + (size_t)row * n_head * head_dim + (size_t)h * head_dim;
 		float c, sn;
-		m40c_rope_cs(p, i, n_dims, freq_base, freq_scale, ff, &c, &sn);
+		m40c_rope_cs(p, i, n_dims, lb, freq_scale, ff, &c, &sn);
 		int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
 		float x0 = xh[a], x1 = xh[b];
 		xh[a] = x0 * c - x1 * sn;
@@ -175,7 +175,7 @@ __global__ void rope_kv_kernel(float *__restrict__ q, const float *__restrict__ 
 		int i = neox ? (d < half ? d : d - half) : d / 2;
 		int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
 		float c, sn;
-		m40c_rope_cs(p, i, n_dims, freq_base, freq_scale, ff, &c, &sn);
+		m40c_rope_cs(p, i, n_dims, lb, freq_scale, ff, &c, &sn);
 		val = m40c_rope_elem(d == a, kh[a], kh[b], c, sn);
 	}
 	size_t o = ((size_t)sq * n_ctx + p) * kv_dim + j;
@@ -253,7 +253,7 @@ m40_status m40c_rope(m40_backend *be, float *x, const int32_t *pos, int n, int n
 		return M40_OK;
 	dim3 grid(blocks((size_t)pairs, 128), (unsigned)n);
 	rope_kernel<<<grid, 128, 0, be->stream>>>(x, pos, n_head, head_dim, rope->n_dims, rope->neox,
-		rope->freq_base, rope->freq_scale, rope->freq_factors);
+		log2((double)rope->freq_base), rope->freq_scale, rope->freq_factors);
 	return m40c_check(be, "rope");
 }
 
@@ -277,7 +277,7 @@ m40_status m40c_rope_kv_store(m40_backend *be, const m40_kv_layout *kv, const m4
 	int kv_dim = kv->n_head_kv * kv->head_dim, nq = kv->n_head * (rope->n_dims / 2);
 	dim3 grid(blocks((size_t)(nq + kv_dim), 128), (unsigned)n);
 	rope_kv_kernel<<<grid, 128, 0, be->stream>>>(q, k, v, (__half *)k_cache, (__half *)v_cache, seq, pos,
-		kv->n_head, kv->n_head_kv, kv->head_dim, rope->n_dims, rope->neox, rope->freq_base, rope->freq_scale,
+		kv->n_head, kv->n_head_kv, kv->head_dim, rope->n_dims, rope->neox, log2((double)rope->freq_base), rope->freq_scale,
 		rope->freq_factors, kv->n_seq, kv->n_ctx);
 	return m40c_check(be, "rope_kv_store");
 }
