@@ -103,7 +103,7 @@ if has prof; then
 	say "ncu: Q4_K matrix-vector kernel, n = 1, warp states"
 	timeout 120 ncu --section WarpStateStats --section Occupancy --section LaunchStats \
 		--section SpeedOfLight --section MemoryWorkloadAnalysis --kernel-name-base demangled \
-		-k regex:"mvq_kernel<\(int\)12, \(int\)1, \(int\)4" -c 1 tests/cuda-ops once >"$OUT/ncu-q4k.txt" 2>&1
+		-k regex:"mvq_kernel<\(int\)12, \(int\)1, \(int\)8" -c 1 tests/cuda-ops once >"$OUT/ncu-q4k.txt" 2>&1
 	grep -E "Duration|Throughput|Occupancy|Registers|Stall|Warp Cycles|Block Limit|Waves|Eligible|Issued" \
 		"$OUT/ncu-q4k.txt" | head -60 | tee -a "$log"
 fi

@@ -828,22 +828,34 @@ __device__ __forceinline__ void fb2x4(uint32_t v, float *f)
 	f[3] = FB2(v, 3);
 }
 
-/* the 4 bytes of v as exact floats byte - 128 (FB0 and one FADD each) */
-__device__ __forceinline__ void fb0x4(uint32_t v, float *f)
+/* The 4 bytes of v (any of 0..255) as floats v * 2^-133: byte 2 of a zero
+ * word, one PRMT each.  Below 128 that is a denormal, from 128 on the
+ * exponent field's low bit is the byte's top bit and the value stays
+ * linear (2^-126 (1 + m / 2^23) = 2^-149 (2^23 + m)).  The kernel scales
+ * x by 2^100 (XS) so the products are normal numbers; FFMA takes denormal
+ * operands at full speed, and nothing here flushes them (no fast math). */
+#define FD2(v, i) __uint_as_float(__byte_perm((v), 0u, 0x4044 | ((i) << 8)))
+__device__ __forceinline__ void fd2x4(uint32_t v, float *f)
 {
-	f[0] = FB0(v, 0) - 8388736.0f;
-	f[1] = FB0(v, 1) - 8388736.0f;
-	f[2] = FB0(v, 2) - 8388736.0f;
-	f[3] = FB0(v, 3) - 8388736.0f;
+	f[0] = FD2(v, 0);
+	f[1] = FD2(v, 1);
+	f[2] = FD2(v, 2);
+	f[3] = FD2(v, 3);
 }
+/* for the FD2 formats: x scale, chain start per unit of (scaled) sum x for
+ * a zero point of 128, and the factor of the whole sum */
+#define FD2_XS 1267650600228229401496703205376.0f /* 2^100 */
+#define FD2_OFF (-1.17549435082228750797e-38f)    /* -128 * 2^-133 = -2^-126 */
+#define FD2_UNIT 8589934592.0f                    /* 2^133 / 2^100 */
 
 /*
  * One struct per format.  QK columns and BYTES bytes a block, LPB lanes a
  * block, W columns a lane (col0(p) + coff(i), i < W / 4: pieces of 4), G
  * scale groups among them, NRAW raw words a lane loads per row (load issues
- * them; decode turns them into f, dA and nS).  OFF is the chain start per
- * unit of sum x (0: no x sums needed), NS whether there is a minimum term,
- * UNIT the factor of the whole sum.
+ * them; decode turns them into f, dA and nS).  XS is the factor x is
+ * loaded with, OFF the chain start per unit of (loaded) sum x (0: no x sums
+ * needed), NS whether there is a minimum term, UNIT the factor of the
+ * whole sum.
  */
 template <int T> struct Q;
 
@@ -851,7 +863,7 @@ template <int T> struct Q;
  * 128 + 4p.. (8-byte loads; a warp's x load is 512 contiguous bytes). */
 template <> struct Q<M40_TYPE_F16> {
 	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, NS = 0, ALIGN = 8, NRAW = 4 };
-	static constexpr float OFF = 0.0f, UNIT = 1.0f;
+	static constexpr float OFF = 0.0f, UNIT = 1.0f, XS = 1.0f;
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return 128 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -873,7 +885,7 @@ template <> struct Q<M40_TYPE_F16> {
 
 template <> struct Q<M40_TYPE_BF16> {
 	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, NS = 0, ALIGN = 8, NRAW = 4 };
-	static constexpr float OFF = 0.0f, UNIT = 1.0f;
+	static constexpr float OFF = 0.0f, UNIT = 1.0f, XS = 1.0f;
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return 128 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -898,7 +910,7 @@ template <> struct Q<M40_TYPE_BF16> {
 #define Q32_COFF(i) (8 * ((i) & 1) + 16 * ((i) >> 1))
 template <> struct Q<M40_TYPE_Q4_0> {
 	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
-	static constexpr float OFF = -136.0f * 65536.0f, UNIT = FB2_UNIT;
+	static constexpr float OFF = -136.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -921,7 +933,7 @@ template <> struct Q<M40_TYPE_Q4_0> {
 
 template <> struct Q<M40_TYPE_Q4_1> {
 	enum { QK = 32, BYTES = 20, LPB = 2, W = 16, G = 1, NS = 1, ALIGN = 4, NRAW = 3 };
-	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -945,7 +957,7 @@ template <> struct Q<M40_TYPE_Q4_1> {
 
 template <> struct Q<M40_TYPE_Q5_0> {
 	enum { QK = 32, BYTES = 22, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 4 };
-	static constexpr float OFF = -144.0f * 65536.0f, UNIT = FB2_UNIT;
+	static constexpr float OFF = -144.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -971,7 +983,7 @@ template <> struct Q<M40_TYPE_Q5_0> {
 
 template <> struct Q<M40_TYPE_Q5_1> {
 	enum { QK = 32, BYTES = 24, LPB = 2, W = 16, G = 1, NS = 1, ALIGN = 4, NRAW = 4 };
-	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -997,10 +1009,10 @@ template <> struct Q<M40_TYPE_Q5_1> {
 };
 
 /* IQ4_NL: Q4_0's layout; the levels + 128 come from PRMT lookups and need
- * all 8 bits, so they are made exact with FB0 and one FADD each. */
+ * all 8 bits: FD2 floats. */
 template <> struct Q<M40_TYPE_IQ4_NL> {
 	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
-	static constexpr float OFF = 0.0f, UNIT = 1.0f;
+	static constexpr float OFF = FD2_OFF, UNIT = FD2_UNIT, XS = FD2_XS;
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1015,19 +1027,19 @@ template <> struct Q<M40_TYPE_IQ4_NL> {
 			/* bytes b0..b3: nibbles (lo, hi) of each; the lookup of a
 			 * 16-bit selector yields levels of lo0 hi0 lo1 hi1 */
 			uint32_t u0 = iq4_lookup(w[1 + m] & 0xFFFF), u1 = iq4_lookup(w[1 + m] >> 16);
-			fb0x4(__byte_perm(u0, u1, 0x6420), f + 4 * m);
-			fb0x4(__byte_perm(u0, u1, 0x7531), f + 8 + 4 * m);
+			fd2x4(__byte_perm(u0, u1, 0x6420), f + 4 * m);
+			fd2x4(__byte_perm(u0, u1, 0x7531), f + 8 + 4 * m);
 		}
 		dA[0] = h_lo(w[0]);
 	}
 };
 
 /* Q8_0: 4 lanes a block; lane p takes columns 4p.. and 16 + 4p.. (a warp's
- * x load covers whole 64-byte halves of the blocks' x); values exact by
- * byte 0 of 2^23 and one FADD. */
+ * x load covers whole 64-byte halves of the blocks' x); q + 128 as FD2
+ * floats. */
 template <> struct Q<M40_TYPE_Q8_0> {
 	enum { QK = 32, BYTES = 34, LPB = 4, W = 8, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
-	static constexpr float OFF = 0.0f, UNIT = 1.0f;
+	static constexpr float OFF = FD2_OFF, UNIT = FD2_UNIT, XS = FD2_XS;
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return 16 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1039,8 +1051,8 @@ template <> struct Q<M40_TYPE_Q8_0> {
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		fb0x4(w[1] ^ 0x80808080u, f);
-		fb0x4(w[2] ^ 0x80808080u, f + 4);
+		fd2x4(w[1] ^ 0x80808080u, f);
+		fd2x4(w[2] ^ 0x80808080u, f + 4);
 		dA[0] = h_lo(w[0]);
 	}
 };
@@ -1071,7 +1083,7 @@ __device__ __forceinline__ void k4_scales_w(uint32_t a, uint32_t b, uint32_t c, 
 #define K4_COFF(i) (8 * ((i) & 3) + 32 * ((i) >> 2))
 template <> struct Q<M40_TYPE_Q4_K> {
 	enum { QK = 256, BYTES = 144, LPB = 8, W = 32, G = 2, NS = 1, ALIGN = 16, NRAW = 8 };
-	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
 	static __device__ __forceinline__ int col0(int p) { return 64 * (p >> 1) + 4 * (p & 1); }
 	static __device__ __forceinline__ int coff(int i) { return K4_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1100,7 +1112,7 @@ template <> struct Q<M40_TYPE_Q4_K> {
 
 template <> struct Q<M40_TYPE_Q5_K> {
 	enum { QK = 256, BYTES = 176, LPB = 8, W = 32, G = 2, NS = 1, ALIGN = 16, NRAW = 12 };
-	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
 	static __device__ __forceinline__ int col0(int p) { return 64 * (p >> 1) + 4 * (p & 1); }
 	static __device__ __forceinline__ int coff(int i) { return K4_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1138,7 +1150,7 @@ template <> struct Q<M40_TYPE_Q5_K> {
 #define K6_COFF(i) (8 * ((i) & 1) + 32 * ((i) >> 1))
 template <> struct Q<M40_TYPE_Q6_K> {
 	enum { QK = 256, BYTES = 210, LPB = 8, W = 32, G = 4, NS = 0, ALIGN = 2, NRAW = 11 };
-	static constexpr float OFF = -160.0f * 65536.0f, UNIT = FB2_UNIT;
+	static constexpr float OFF = -160.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
 	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
 	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1177,7 +1189,7 @@ template <> struct Q<M40_TYPE_Q6_K> {
  * 2g + k2 (nibble h), high 2 bits in byte 8 + (2g + k2) % 4 at bit 2 (2h + g / 2). */
 template <> struct Q<M40_TYPE_Q3_K> {
 	enum { QK = 256, BYTES = 110, LPB = 8, W = 32, G = 4, NS = 0, ALIGN = 2, NRAW = 8 };
-	static constexpr float OFF = -132.0f * 65536.0f, UNIT = FB2_UNIT;
+	static constexpr float OFF = -132.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
 	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
 	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1219,7 +1231,7 @@ template <> struct Q<M40_TYPE_Q3_K> {
  * 4 scale bytes are 8h + 2g + k2. */
 template <> struct Q<M40_TYPE_Q2_K> {
 	enum { QK = 256, BYTES = 84, LPB = 8, W = 32, G = 4, NS = 1, ALIGN = 4, NRAW = 5 };
-	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
 	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
 	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1252,7 +1264,8 @@ template <> struct Q<M40_TYPE_Q2_K> {
 
 /* A lane's x pieces of one block (xl: the block's x at the lane's first
  * column); with a norm weight (gl likewise), ss gathers their squares and
- * the pieces are scaled by the weight (the 1 / rms comes at the end).
+ * the pieces are scaled by the weight (the 1 / rms comes at the end); then
+ * by XS.
  * Per group: A0 = OFF * sum x, each row's chain start, and SU = sum x /
  * UNIT for the minimum term. */
 template <int T, bool NORM>
@@ -1274,6 +1287,12 @@ __device__ __forceinline__ void qloadx(const float *xl, const float *gl, float (
 			v.y *= g.y;
 			v.z *= g.z;
 			v.w *= g.w;
+		}
+		if (F::XS != 1.0f) {
+			v.x *= F::XS;
+			v.y *= F::XS;
+			v.z *= F::XS;
+			v.w *= F::XS;
 		}
 		xv[4 * i] = v.x;
 		xv[4 * i + 1] = v.y;
@@ -1358,7 +1377,7 @@ template <int T, int N> struct QR {
 	enum {
 		R1 = T == M40_TYPE_F16 || T == M40_TYPE_BF16 ? 4 : 8,
 		R = N == 1 ? R1 : (N > 2 && Q<T>::W >= 32) ? 2 : 4,
-		XS = N <= 2
+		XREG = N <= 2
 	};
 };
 
@@ -1388,7 +1407,8 @@ struct MvJob {
 	unsigned short *kc, *vc;
 	const float *ff;
 	int hd, n_dims, n_seq, n_ctx, kv_dim;
-	float freq_base, freq_scale;
+	double lb; /* log2(freq_base) */
+	float freq_scale;
 };
 
 /* Thread blocks an SM must hold at once, for one sequence: a register cap
@@ -1460,7 +1480,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 #pragma unroll
 		for (int r = 0; r < R; r++)
 			F::load(rp[r] + off, part, raw[r]);
-		if (QR<T, N>::XS) {
+		if (QR<T, N>::XREG) {
 			/* few sequences: x stays in registers, rows decoded in turn */
 			float xv[N][F::W], A0[N][F::G], SU[N][F::G];
 #pragma unroll
@@ -1535,7 +1555,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 				for (int k = 0; k < MV_NWK; k++)
 					vp += red[k][(r ^ 1) * N + s];
 				vp *= rms;
-				m40c_rope_cs(p, d / 2, j.n_dims, j.freq_base, j.freq_scale, j.ff, &c, &sn);
+				m40c_rope_cs(p, d / 2, j.n_dims, j.lb, j.freq_scale, j.ff, &c, &sn);
 				v = d & 1 ? m40c_rope_elem(false, vp, v, c, sn) : m40c_rope_elem(true, v, vp, c, sn);
 			}
 			if (role == M40C_ROLE_Q)
@@ -1675,7 +1695,7 @@ static m40_status mvq_typed(m40_backend *be, const m40_weight *const *w, int nw,
 			j.n_seq = qs->kv->n_seq;
 			j.n_ctx = qs->kv->n_ctx;
 			j.kv_dim = qs->kv->n_head_kv * qs->kv->head_dim;
-			j.freq_base = qs->rope->freq_base;
+			j.lb = log2((double)qs->rope->freq_base);
 			j.freq_scale = qs->rope->freq_scale;
 		}
 		const float *xs = x + (size_t)s0 * K;
