@@ -25,12 +25,12 @@
 #include "m40-cuda.h"
 
 #define AT_THREADS 128
-#define SPLIT 256
+#define SPLIT M40_GPU_SPLIT_KEYS
 #define MAX_HD 256
 /* The split counters lead the partials buffer, at a fixed size so that no
  * call's partials ever lie on them: n <= M40_CUDA_MV_BATCH queries of up to
  * 256 heads (more heads take the one-split path). */
-#define AT_COUNTERS (M40_CUDA_MV_BATCH * 256)
+#define AT_COUNTERS M40_GPU_SPLIT_COUNTERS
 
 struct at_args {
 	const __half *k, *v;

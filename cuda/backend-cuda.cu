@@ -27,7 +27,7 @@
 #define PIN_BYTES ((size_t)16 << 20)
 /* Uploads at least this big go through the pinned double buffer. */
 #define PIN_MIN ((size_t)1 << 20)
-#define BLAS_WORK_BYTES ((size_t)32 << 20)
+#define BLAS_WORK_BYTES M40_GPU_BLAS_WORK_BYTES
 #define MIB(b) ((double)(b) / (1024.0 * 1024.0))
 
 m40_status m40c_fail(m40_backend *be, cudaError_t e, const char *where)

@@ -15,7 +15,7 @@
 #endif
 
 /* Tiles of dequantized weights: at most this many bytes (and 65535 rows). */
-#define TILE_BYTES ((size_t)64 << 20)
+#define TILE_BYTES M40_GPU_TILE_BYTES
 
 #define GT 64 /* output tile: GT rows x GT sequences */
 #define GK 16

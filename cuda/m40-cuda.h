@@ -13,6 +13,7 @@
 #include <cuda_runtime.h>
 
 #include "backend-ops.h"
+#include "gpu-buffers.h"
 
 /* Largest batch the matrix-vector kernels take in one pass; larger decode
  * batches run in passes of this many, prompts go to the GEMM path. */
@@ -23,6 +24,8 @@
  * tiles + SGEMM gave 849 t/s against 477 for 8 matrix-vector passes, while
  * at 16 the passes win (455 against 226). */
 #define M40_CUDA_MV_BATCH 64
+/* attention splits the keys for the batches the estimate counts */
+static_assert(M40_CUDA_MV_BATCH == M40_GPU_SPLIT_TOKENS, "gpu-buffers.h");
 #define M40_CUDA_MV_DEFAULT 16
 /* Batch sizes with a cached graph (larger ones run eagerly). */
 #define M40_CUDA_GRAPH_MAX 1024

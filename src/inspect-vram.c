@@ -12,7 +12,8 @@ void
 vram_estimate(const m40_model *m, const struct options *o, struct vram *r)
 {
 	const m40_hparams *hp = m40_model_hparams(m);
-	m40_mem_estimate one;
+	m40_mem_estimate e;
+	int lo = 0, hi = INT32_MAX;
 
 	r->n_ctx = o->n_ctx ? o->n_ctx : hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096;
 	r->n_batch = o->n_batch ? o->n_batch : 512;
@@ -20,14 +21,17 @@ vram_estimate(const m40_model *m, const struct options *o, struct vram *r)
 	r->budget = M40_CARD_BYTES - M40_CARD_RESERVED;
 	m40_model_estimate_memory(m, r->n_ctx, r->n_seq, r->n_batch, &r->est);
 	r->fits = r->est.total <= r->budget;
-	/* The KV cache grows linearly with the context: solve for it. */
-	m40_model_estimate_memory(m, 1, r->n_seq, r->n_batch, &one);
-	if (one.total > r->budget || one.kv_cache == 0)
-		r->max_ctx = 0;
-	else {
-		uint64_t c = (r->budget - (one.total - one.kv_cache)) / one.kv_cache;
-		r->max_ctx = c > INT32_MAX ? INT32_MAX : (int)c;
+	/* The need grows with the context (the KV cache, the attention
+	 * partials): the longest that fits, by bisection; lo fits or is 0. */
+	while (lo < hi) {
+		int mid = lo + (int)(((int64_t)hi - lo + 1) / 2);
+		m40_model_estimate_memory(m, mid, r->n_seq, r->n_batch, &e);
+		if (e.total <= r->budget)
+			lo = mid;
+		else
+			hi = mid - 1;
 	}
+	r->max_ctx = lo;
 }
 
 void
@@ -42,6 +46,7 @@ print_vram(const struct vram *r)
 	printf(_("  weights   %12s\n"), fmt_bytes(r->est.weights, b, sizeof b));
 	printf(_("  KV cache  %12s  (FP16)\n"), fmt_bytes(r->est.kv_cache, b, sizeof b));
 	printf(_("  scratch   %12s\n"), fmt_bytes(r->est.scratch, b, sizeof b));
+	printf(_("  buffers   %12s  (CUDA backend)\n"), fmt_bytes(r->est.gpu_buffers, b, sizeof b));
 	printf(_("  total     %12s\n"), fmt_bytes(r->est.total, b, sizeof b));
 	if (r->fits) {
 		printf(_("Fits a 24 GB Tesla M40 (%s usable).\n"), fmt_bytes(r->budget, b, sizeof b));
@@ -63,9 +68,10 @@ print_vram(const struct vram *r)
 json_t *
 json_vram(const struct vram *r)
 {
-	return json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:b, s:i}",
+	return json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:i}",
 		"n_ctx", r->n_ctx, "n_seq", r->n_seq, "n_batch", r->n_batch,
 		"weights", (json_int_t)r->est.weights, "kv_cache", (json_int_t)r->est.kv_cache,
-		"scratch", (json_int_t)r->est.scratch, "total", (json_int_t)r->est.total,
+		"scratch", (json_int_t)r->est.scratch, "gpu_buffers", (json_int_t)r->est.gpu_buffers,
+		"total", (json_int_t)r->est.total,
 		"m40_usable", (json_int_t)r->budget, "fits_m40", r->fits, "max_ctx", r->max_ctx);
 }

@@ -109,6 +109,8 @@ has "$tmp/out" "GPU memory for a context of 64, 1 sequence, batches of 8 tokens:
 # kv = 2 * 2 layers * 64 * 32 * 2 bytes; scratch = 4 * (8 * 512 + 100)
 has "$tmp/out" "KV cache      16.0 KiB"
 has "$tmp/out" "scratch       16.4 KiB"
+# buffers = 4 * 64 * 100 (the widest tile: the vocabulary) + 32 MiB (cuBLAS)
+has "$tmp/out" "buffers       32.0 MiB  (CUDA backend)"
 has "$tmp/out" "Fits a 24 GB Tesla M40"
 m40-inspect --vram -c 16777216 -s 16 "$tmp/llama.gguf" >"$tmp/out" || fail_ "--vram (too big) failed"
 has "$tmp/out" "Does not fit a 24 GB Tesla M40"
@@ -121,6 +123,7 @@ m40-inspect --vram -c "$((max + 1))" -s 16 "$tmp/llama.gguf" | grep -F "Does not
 m40-inspect --json --vram -c 64 -b 8 "$tmp/llama.gguf" >"$tmp/json"
 same 16384 "$(jget "$tmp/json" kv_cache)" "json kv_cache"
 same 16784 "$(jget "$tmp/json" scratch)" "json scratch"
+same 33580032 "$(jget "$tmp/json" gpu_buffers)" "json gpu_buffers"
 expect_fail m40-inspect --vram "$tmp/vocab.gguf"
 
 # --- --devices -------------------------------------------------------------------

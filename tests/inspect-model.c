@@ -286,7 +286,10 @@ test_llama(void)
 
 	/* The estimate, by the formula in model.c, worked out by hand:
 	 * kv = 2 * 2 layers * 32 ctx * 3 seq * 32 kv_dim * 2 = 24576;
-	 * scratch = 4 * (8 * (2*64 + 2*64 + 2*32 + 2*96) + min(8, 3) * 40) = 16864. */
+	 * scratch = 4 * (8 * (2*64 + 2*64 + 2*32 + 2*96) + min(8, 3) * 40) = 16864;
+	 * gpu_buffers = 4 * 64 * max(40, 96) (tile) + 32 MiB (cuBLAS) = 33579008,
+	 * and from 257 positions on the attention partials: at 1000, 4 splits,
+	 * 4 * (64 * 256 counters + 8 tokens * 4 heads * 4 * (16 + 2)) = 74752. */
 	{
 		m40_mem_estimate e;
 		CHECK(open_spec(&s, &o) == M40_OK, "%s", o.err.msg);
@@ -295,7 +298,11 @@ test_llama(void)
 			(unsigned long long)e.weights, (unsigned long long)e.kv_cache,
 			(unsigned long long)e.scratch, (unsigned long long)e.total);
 		CHECK(e.weights == bytes && e.kv_cache == 24576 && e.scratch == 16864, "estimate");
-		CHECK(e.total == bytes + 24576 + 16864, "total");
+		CHECK(e.gpu_buffers == 33579008, "gpu buffers: %llu", (unsigned long long)e.gpu_buffers);
+		CHECK(e.total == bytes + 24576 + 16864 + 33579008, "total");
+		m40_model_estimate_memory(o.m, 1000, 3, 8, &e);
+		CHECK(e.gpu_buffers == 33579008 + 74752, "gpu buffers at 1000: %llu",
+			(unsigned long long)e.gpu_buffers);
 		m40_model_estimate_memory(o.m, 32, 1, 1, &e);
 		CHECK(e.kv_cache == 8192 && e.scratch == 4 * (512 + 40), "estimate, one sequence");
 		done(&o);

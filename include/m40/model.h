@@ -70,11 +70,15 @@ const m40_vocab *m40_model_vocab(m40_model *m, m40_error *err);
 uint64_t m40_model_weight_bytes(const m40_model *m);
 
 /* Memory a run needs with an FP16 KV cache for n_ctx positions of n_seq
- * sequences and batches of n_batch tokens. */
+ * sequences and batches of n_batch tokens.  gpu_buffers is what the CUDA
+ * backend keeps beside them (weight tiles for prompt batches, cuBLAS's
+ * workspace, attention partials); total counts it, a CPU run does not
+ * need it. */
 typedef struct m40_mem_estimate {
 	uint64_t weights;
 	uint64_t kv_cache;
 	uint64_t scratch;
+	uint64_t gpu_buffers;
 	uint64_t total;
 } m40_mem_estimate;
 /* The built-in demo model: a small GGUF with random weights (deterministic)

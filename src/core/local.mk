@@ -43,6 +43,7 @@ src_core_libm40core_la_SOURCES = \
 	src/core/demo-model.c \
 	src/core/sampler.c \
 	src/core/backend-ops.h \
+	src/core/gpu-buffers.h \
 	src/core/backend.c \
 	src/core/backend-cpu.c \
 	src/core/threadpool.h \

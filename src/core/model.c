@@ -1,5 +1,6 @@
 /* model.c: a GGUF described as a model: hyperparameters, weights checked, memory needs. */
 #include "model-int.h"
+#include "gpu-buffers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -554,6 +555,12 @@ m40_model_weight_bytes(const m40_model *m)
  *                         + min(n_batch, n_seq) * n_vocab) logits
  * with q_dim = n_head * head_dim, kv_dim = n_head_kv * head_dim.  Logits
  * are counted for one row per sequence, what generation asks for.
+ *   gpu_buffers = min(tile, 4 * n_embd * max(n_vocab, n_ff))   largest weight tile
+ *               + cuBLAS workspace
+ *               + (n_ctx > split keys: 4 * (counters + t * n_head * splits
+ *                  * (head_dim + 2)))                         attention partials
+ * with t = min(max(n_batch, n_seq), split tokens), splits = ceil(n_ctx /
+ * split keys); the sizes are those of gpu-buffers.h.
  */
 void
 m40_model_estimate_memory(const m40_model *m, int n_ctx, int n_seq, int n_batch,
@@ -572,5 +579,18 @@ m40_model_estimate_memory(const m40_model *m, int n_ctx, int n_seq, int n_batch,
 	est->kv_cache = 2 * (uint64_t)hp->n_layer * ctx * seq * kv_dim * 2;
 	per_token = 2 * (uint64_t)hp->n_embd + 2 * q_dim + 2 * kv_dim + 2 * (uint64_t)hp->n_ff;
 	est->scratch = 4 * (batch * per_token + logit_rows * (uint64_t)hp->n_vocab);
-	est->total = est->weights + est->kv_cache + est->scratch;
+	{
+		uint64_t widest = hp->n_vocab > hp->n_ff ? (uint64_t)hp->n_vocab : (uint64_t)hp->n_ff;
+		uint64_t tile = 4 * (uint64_t)hp->n_embd * widest;
+		uint64_t t = batch > seq ? batch : seq;
+		est->gpu_buffers = (tile < M40_GPU_TILE_BYTES ? tile : M40_GPU_TILE_BYTES) + M40_GPU_BLAS_WORK_BYTES;
+		if (t > M40_GPU_SPLIT_TOKENS)
+			t = M40_GPU_SPLIT_TOKENS;
+		if (ctx > M40_GPU_SPLIT_KEYS) {
+			uint64_t splits = (ctx + M40_GPU_SPLIT_KEYS - 1) / M40_GPU_SPLIT_KEYS;
+			est->gpu_buffers += 4 * (M40_GPU_SPLIT_COUNTERS
+				+ t * (uint64_t)hp->n_head * splits * ((uint64_t)hp->head_dim + 2));
+		}
+	}
+	est->total = est->weights + est->kv_cache + est->scratch + est->gpu_buffers;
 }
