@@ -1450,18 +1450,21 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 	const int row0 = (bid - (m == 2 ? j.blk2 : m == 1 ? j.blk1 : 0)) * rpb;
 	const int part = lane % F::LPB;
 	const int nb = K / F::QK;
-	/* the rows' first bytes from one 64-bit product; rows past the end
-	 * repeat the last one (their sums are not stored) */
+	/* the rows' first bytes from one 64-bit product and steps of a row
+	 * (a product per row costs sm_52 ~15 XMADs); rows past the end repeat
+	 * the last one (their sums are not stored) */
 	const uint8_t *rp[R];
 	{
 		const uint8_t *p0 = w + (size_t)row0 * row_bytes;
-		const uint8_t *p1 = sw ? j.w1 + (size_t)row0 * row_bytes : p0;
+		const uint8_t *p1 = sw ? j.w1 + (p0 - w) : p0;
+		size_t off[R];
+		off[0] = 0;
 #pragma unroll
-		for (int r = 0; r < R; r++) {
-			const int rr = sw ? r % (R / 2) : r;
-			const size_t o = row0 + rr < rows ? rr * row_bytes : (size_t)(rows - 1 - row0) * row_bytes;
-			rp[r] = (sw && r >= R / 2 ? p1 : p0) + o;
-		}
+		for (int r = 1; r < R; r++)
+			off[r] = off[r - 1] + (row0 + r < rows ? row_bytes : 0);
+#pragma unroll
+		for (int r = 0; r < R; r++)
+			rp[r] = sw && r >= R / 2 ? p1 + off[r - R / 2] : (sw ? p0 + off[r % (R / 2)] : p0 + off[r]);
 	}
 	float acc[R][N], ss[N];
 #pragma unroll
