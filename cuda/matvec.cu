@@ -832,7 +832,8 @@ __device__ __forceinline__ void fb2x4(uint32_t v, float *f)
  * word, one PRMT each.  Below 128 that is a denormal, from 128 on the
  * exponent field's low bit is the byte's top bit and the value stays
  * linear (2^-126 (1 + m / 2^23) = 2^-149 (2^23 + m)).  The kernel scales
- * x by 2^100 (XS) so the products are normal numbers; FFMA takes denormal
+ * x by 2^100 (XS) so the products are normal numbers (x itself must stay
+ * below 2^27 in magnitude, far above any activation); FFMA takes denormal
  * operands at full speed, and nothing here flushes them (no fast math). */
 #define FD2(v, i) __uint_as_float(__byte_perm((v), 0u, 0x4044 | ((i) << 8)))
 __device__ __forceinline__ void fd2x4(uint32_t v, float *f)
