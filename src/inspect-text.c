@@ -6,24 +6,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* n in steps of base with the given units ("1.5 KiB", "260 K"); below one
+ * step, n itself followed by small. */
+static const char *
+fmt_scaled(uint64_t n, double base, const char *const *unit, int n_unit, const char *small, char *buf,
+	size_t size)
+{
+	double x = (double)n;
+	int u = -1;
+
+	if (x < base) {
+		snprintf(buf, size, "%" PRIu64 "%s", n, small);
+		return buf;
+	}
+	while (x >= base && u < n_unit - 1) {
+		x /= base;
+		u++;
+	}
+	snprintf(buf, size, x < 10 ? "%.2f %s" : x < 100 ? "%.1f %s" : "%.0f %s", x, unit[u]);
+	return buf;
+}
+
 /* Bytes with binary units: "512 B", "1.5 KiB", "3.82 GiB". */
 const char *
 fmt_bytes(uint64_t n, char *buf, size_t size)
 {
 	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double x = (double)n;
-	int u = -1;
 
-	if (n < 1024) {
-		snprintf(buf, size, "%" PRIu64 " B", n);
-		return buf;
-	}
-	while (x >= 1024.0 && u < 4) {
-		x /= 1024.0;
-		u++;
-	}
-	snprintf(buf, size, x < 10 ? "%.2f %s" : x < 100 ? "%.1f %s" : "%.0f %s", x, unit[u]);
-	return buf;
+	return fmt_scaled(n, 1024.0, unit, 5, " B", buf, size);
 }
 
 /* A count with decimal units: "260 K", "1.10 B" (parameters). */
@@ -31,19 +41,8 @@ static const char *
 fmt_count(uint64_t n, char *buf, size_t size)
 {
 	static const char *const unit[] = { "K", "M", "B", "T" };
-	double x = (double)n;
-	int u = -1;
 
-	if (n < 1000) {
-		snprintf(buf, size, "%" PRIu64, n);
-		return buf;
-	}
-	while (x >= 1000.0 && u < 3) {
-		x /= 1000.0;
-		u++;
-	}
-	snprintf(buf, size, x < 10 ? "%.2f %s" : x < 100 ? "%.1f %s" : "%.0f %s", x, unit[u]);
-	return buf;
+	return fmt_scaled(n, 1000.0, unit, 4, "", buf, size);
 }
 
 /* The shortest decimal that reads back as the same float (or double). */
