@@ -607,6 +607,13 @@ decode_part(m40_engine *e, const m40_batch *b, int first, int n, m40_error *err)
 	return M40_OK;
 }
 
+/* A failed decode leaves the sequences as they were. */
+static void
+restore_lengths(m40_engine *e)
+{
+	memcpy(e->seq_len, e->seq_len_saved, (size_t)e->n_seq * sizeof *e->seq_len);
+}
+
 /* Every token, sequence and position in range, and no sequence left with
  * a hole before a position (so attention reads only what was stored).
  * Advances e->seq_len as it goes; the caller restores it on failure. */
@@ -658,16 +665,15 @@ m40_engine_decode(m40_engine *e, const m40_batch *b, m40_error *err)
 	e->n_logits = 0;
 	if (b->n <= 0)
 		return m40_error_set(err, M40_E_INVALID, _("empty batch"));
-	/* A failed decode leaves the sequences as they were. */
 	memcpy(e->seq_len_saved, e->seq_len, (size_t)e->n_seq * sizeof *e->seq_len);
 	if ((s = check_batch(e, b, &n_want, err)) != M40_OK) {
-		memcpy(e->seq_len, e->seq_len_saved, (size_t)e->n_seq * sizeof *e->seq_len);
+		restore_lengths(e);
 		return s;
 	}
 	if ((size_t)n_want > e->logits_cap) {
 		float *l = realloc(e->logits, (size_t)n_want * n_vocab * sizeof *l);
 		if (l == NULL) {
-			memcpy(e->seq_len, e->seq_len_saved, (size_t)e->n_seq * sizeof *e->seq_len);
+			restore_lengths(e);
 			return m40_error_set(err, M40_E_NOMEM, _("out of memory for %d rows of logits"),
 				n_want);
 		}
@@ -683,7 +689,7 @@ m40_engine_decode(m40_engine *e, const m40_batch *b, m40_error *err)
 		if (want > (n < e->n_out_max ? n : e->n_out_max))
 			n = e->n_out_max;
 		if ((s = decode_part(e, b, first, n, err)) != M40_OK) {
-			memcpy(e->seq_len, e->seq_len_saved, (size_t)e->n_seq * sizeof *e->seq_len);
+			restore_lengths(e);
 			e->n_logits = 0;
 			return s;
 		}
