@@ -562,6 +562,21 @@ m40_model_weight_bytes(const m40_model *m)
  * with t = min(max(n_batch, n_seq), split tokens), splits = ceil(n_ctx /
  * split keys); the sizes are those of gpu-buffers.h.
  */
+static uint64_t
+gpu_buffers(const m40_hparams *hp, uint64_t ctx, uint64_t seq, uint64_t batch)
+{
+	uint64_t widest = hp->n_vocab > hp->n_ff ? (uint64_t)hp->n_vocab : (uint64_t)hp->n_ff;
+	uint64_t tile = 4 * (uint64_t)hp->n_embd * widest;
+	uint64_t t = batch > seq ? batch : seq, splits = (ctx + M40_GPU_SPLIT_KEYS - 1) / M40_GPU_SPLIT_KEYS;
+	uint64_t bytes = (tile < M40_GPU_TILE_BYTES ? tile : M40_GPU_TILE_BYTES) + M40_GPU_BLAS_WORK_BYTES;
+
+	if (t > M40_GPU_SPLIT_TOKENS)
+		t = M40_GPU_SPLIT_TOKENS;
+	if (ctx > M40_GPU_SPLIT_KEYS)
+		bytes += 4 * (M40_GPU_SPLIT_COUNTERS + t * (uint64_t)hp->n_head * splits * ((uint64_t)hp->head_dim + 2));
+	return bytes;
+}
+
 void
 m40_model_estimate_memory(const m40_model *m, int n_ctx, int n_seq, int n_batch,
 	m40_mem_estimate *est)
@@ -579,18 +594,6 @@ m40_model_estimate_memory(const m40_model *m, int n_ctx, int n_seq, int n_batch,
 	est->kv_cache = 2 * (uint64_t)hp->n_layer * ctx * seq * kv_dim * 2;
 	per_token = 2 * (uint64_t)hp->n_embd + 2 * q_dim + 2 * kv_dim + 2 * (uint64_t)hp->n_ff;
 	est->scratch = 4 * (batch * per_token + logit_rows * (uint64_t)hp->n_vocab);
-	{
-		uint64_t widest = hp->n_vocab > hp->n_ff ? (uint64_t)hp->n_vocab : (uint64_t)hp->n_ff;
-		uint64_t tile = 4 * (uint64_t)hp->n_embd * widest;
-		uint64_t t = batch > seq ? batch : seq;
-		est->gpu_buffers = (tile < M40_GPU_TILE_BYTES ? tile : M40_GPU_TILE_BYTES) + M40_GPU_BLAS_WORK_BYTES;
-		if (t > M40_GPU_SPLIT_TOKENS)
-			t = M40_GPU_SPLIT_TOKENS;
-		if (ctx > M40_GPU_SPLIT_KEYS) {
-			uint64_t splits = (ctx + M40_GPU_SPLIT_KEYS - 1) / M40_GPU_SPLIT_KEYS;
-			est->gpu_buffers += 4 * (M40_GPU_SPLIT_COUNTERS
-				+ t * (uint64_t)hp->n_head * splits * ((uint64_t)hp->head_dim + 2));
-		}
-	}
+	est->gpu_buffers = gpu_buffers(hp, ctx, seq, batch);
 	est->total = est->weights + est->kv_cache + est->scratch + est->gpu_buffers;
 }
