@@ -6,7 +6,9 @@
 #
 #   sh bench/device-run.sh [PHASES]     PHASES: build,test,ptx,ncu,mv,engine,models,long,bench,sanitize
 #                                       (default all), and on request: prof (ncu: one 7B Q4_K_M
-#                                       decode step by kernel; warp stalls of the Q4_K kernel)
+#                                       decode step by kernel; warp stalls of the Q4_K kernel),
+#                                       batch (7B Q4_K_M batched generation at 1-64 sequences
+#                                       for several matrix-vector/batch-matmul crossovers)
 #
 # Prepared here by dev/cuda/device-prep.sh in .carry/ (ignored by git):
 #   m40-llm.tar.xz   `make dist` of a configured tree
@@ -61,7 +63,10 @@ has test && run 240 "tests/cuda-ops (sm_90 build)" tests/cuda-ops
 # the other of 4 and 8 rows a thread block for one sequence, every type
 swap=f16=8,bf16=8,q8_0=4,q4_0=4,q4_1=4,q5_0=4,q5_1=4,iq4_nl=4,q2_K=4,q3_K=4,q4_K=4,q5_K=4,q6_K=4
 has test && run 240 "tests/cuda-ops, M40_CUDA_MV_ROWS=$swap" env M40_CUDA_MV_ROWS=$swap tests/cuda-ops
+# every batch through batch-matmul.cu (no matrix-vector kernels)
+has test && run 240 "tests/cuda-ops, M40_CUDA_MV_BATCH=0" env M40_CUDA_MV_BATCH=0 tests/cuda-ops
 has ptx && run 240 "cuda-ops-ptx52 (compute_52 PTX, JIT by the driver)" "$carry/cuda-ops-ptx52"
+has ptx && run 240 "cuda-ops-ptx52, M40_CUDA_MV_BATCH=0" env M40_CUDA_MV_BATCH=0 "$carry/cuda-ops-ptx52"
 if has ncu; then
 	say "ncu: executed instructions per weight byte, n = 1, 7B shapes"
 	timeout 200 ncu --metrics smsp__thread_inst_executed.sum,dram__bytes_read.sum -k regex:"mvq?_kernel" \
@@ -85,7 +90,21 @@ for i, (_, t, b) in enumerate(fmts):
     print("%-8s %12.1f %14.0f %10.2f %10.2f" % (t, int(b) / 1e6, inst, inst / int(b), dram / int(b)))
 EOF
 fi
-has mv && run 200 "matrix-vector kernels, 7B shapes" tests/cuda-ops bench
+has mv && run 200 "matrix products, 7B shapes" tests/cuda-ops bench
+has mv && run 200 "matrix products, 7B shapes, M40_CUDA_MV_BATCH=0" env M40_CUDA_MV_BATCH=0 tests/cuda-ops bench
+if has batch; then
+	f=${TMPDIR:-/tmp}/m40-bench/llama2-7b-q4_k_m.gguf
+	mkdir -p "$(dirname "$f")"
+	test -s "$f" || python3 "$carry/shared/bench/mksynth.py" llama2-7b q4_k_m "$f" \
+		--donor "$carry/shared/models/llama-2-tiny-random.gguf" >/dev/null 2>&1
+	for mb in default 2 4 8; do
+		say "batched generation, 7B Q4_K_M, M40_CUDA_MV_BATCH=$mb"
+		if [ $mb = default ]; then e=; else e=M40_CUDA_MV_BATCH=$mb; fi
+		timeout 150 env $e bench/m40-bench "$f" cuda batched 1,2,4,8,16,32,64 2>&1 | grep '^batched' |
+			tr '\n' ' ' | tee -a "$log"
+		echo | tee -a "$log"
+	done
+fi
 has engine && run 240 "engine references on CUDA" sh "$b/tests/cuda-engine.sh"
 has models && run 300 "cuda-models (CUDA vs CPU, every shared model)" tests/cuda-models --short
 has long && run 300 "cuda-models, context 8192" tests/cuda-models --long

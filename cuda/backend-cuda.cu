@@ -177,6 +177,28 @@ static void cu_close(m40_backend *be)
 	free(be);
 }
 
+/* The measuring knobs, read at open (m40llm(7)): $M40_CUDA_MV_BATCH, the
+ * largest batch for the matrix-vector kernels, and $M40_CUDA_MV_ROWS,
+ * "type=rows,..." with 4 or 8 rows a thread block for one sequence. */
+static void read_knobs(m40_backend *be)
+{
+	const char *mb = getenv("M40_CUDA_MV_BATCH"), *p = getenv("M40_CUDA_MV_ROWS");
+	be->mv_batch = M40_CUDA_MV_DEFAULT;
+	if (mb != NULL && atoi(mb) >= 0)
+		be->mv_batch = atoi(mb) < M40_CUDA_MV_BATCH ? atoi(mb) : M40_CUDA_MV_BATCH;
+	while (p != NULL && *p) {
+		size_t len = strcspn(p, "=,");
+		int rows = p[len] == '=' ? atoi(p + len + 1) : 0;
+		for (int t = 0; t < M40_TYPE_COUNT && (rows == 4 || rows == 8); t++) {
+			const char *nm = m40_type_name(t);
+			if (nm != NULL && strlen(nm) == len && strncmp(nm, p, len) == 0)
+				be->mv_rows[t] = (unsigned char)rows;
+		}
+		p = strchr(p, ',');
+		p = p != NULL ? p + 1 : NULL;
+	}
+}
+
 static m40_status cu_open(int device, int n_threads, m40_backend **out, m40_error *err)
 {
 	m40_backend *be;
@@ -193,25 +215,11 @@ static m40_status cu_open(int device, int n_threads, m40_backend **out, m40_erro
 	if (be == NULL)
 		return m40_error_set(err, M40_E_NOMEM, _("out of memory"));
 	be->device = device;
-	be->mv_batch = M40_CUDA_MV_DEFAULT;
-	{
-		const char *mb = getenv("M40_CUDA_MV_BATCH");
-		if (mb != NULL && atoi(mb) >= 0)
-			be->mv_batch = atoi(mb) < M40_CUDA_MV_BATCH ? atoi(mb) : M40_CUDA_MV_BATCH;
-		const char *mr = getenv("M40_CUDA_MV_ROWS");
-		for (const char *p = mr; p != NULL && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
-			const char *eq = strchr(p, '=');
-			for (int t = 0; eq != NULL && t < M40_TYPE_COUNT; t++) {
-				const char *nm = m40_type_name(t);
-				if (nm != NULL && strlen(nm) == (size_t)(eq - p) && strncmp(nm, p, eq - p) == 0 &&
-				    (atoi(eq + 1) == 4 || atoi(eq + 1) == 8))
-					be->mv_rows[t] = (unsigned char)atoi(eq + 1);
-			}
-		}
-	}
+	read_knobs(be);
 	if ((e = cudaSetDevice(device)) != cudaSuccess
 		|| (e = cudaStreamCreateWithFlags(&be->stream, cudaStreamNonBlocking)) != cudaSuccess
-		|| (e = cudaStreamCreateWithFlags(&be->copy_stream, cudaStreamNonBlocking)) != cudaSuccess)
+		|| (e = cudaStreamCreateWithFlags(&be->copy_stream, cudaStreamNonBlocking)) != cudaSuccess
+		|| (e = cudaDeviceGetAttribute(&be->sm_count, cudaDevAttrMultiProcessorCount, device)) != cudaSuccess)
 		goto fail;
 	for (int i = 0; i < 2; i++) {
 		if ((e = cudaEventCreateWithFlags(&be->pin_done[i], cudaEventDisableTiming)) != cudaSuccess)
@@ -439,7 +447,8 @@ static m40_status cu_matmul(m40_backend *be, const m40_weight *w, const float *x
 	}
 	if (n <= be->mv_batch)
 		return m40c_matvec(be, w, x, y, n);
-	return m40c_gemm(be, w, x, y, n);
+	m40_status st = m40c_batch_matmul(be, w, x, y, n, 0);
+	return st == M40_E_UNSUPPORTED ? m40c_gemm(be, w, x, y, n) : st;
 }
 
 /* The fused ops: one launch where the fast matrix-vector kernels take the
@@ -448,6 +457,8 @@ static m40_status cu_matmul_add(m40_backend *be, const m40_weight *w, const floa
 {
 	m40_status st = m40c_matvec_fused(be, M40C_FUSE_ADD, &w, 1, x, NULL, 0.0f, &y, n);
 	if (st != M40_E_UNSUPPORTED)
+		return st;
+	if (n > be->mv_batch && m40c_type_ok(w->type) && (st = m40c_batch_matmul(be, w, x, y, n, 1)) != M40_E_UNSUPPORTED)
 		return st;
 	if ((st = cu_matmul(be, w, x, tmp, n)) != M40_OK)
 		return st;

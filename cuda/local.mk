@@ -9,6 +9,7 @@ NVCC_ALL_FLAGS = $(NVCCFLAGS) $(CUDA_ARCH_FLAGS) -O3 -std=c++14 \
 CUDA_SOURCES = \
 	cuda/backend-cuda.cu \
 	cuda/matvec.cu \
+	cuda/batch-matmul.cu \
 	cuda/gemm.cu \
 	cuda/dequant.cu \
 	cuda/ops.cu \

@@ -19,19 +19,20 @@
  * batches run in passes of this many, prompts go to the GEMM path. */
 #define M40_CUDA_MV_MAX 8
 /* Batches up to this size may use the matrix-vector kernels (in passes of
- * M40_CUDA_MV_MAX); larger ones the GEMM path.  The default crossover is
- * M40_CUDA_MV_DEFAULT: on an H100 (7B Q4_K_M, 64 sequences) dequantized
- * tiles + SGEMM gave 849 t/s against 477 for 8 matrix-vector passes, while
- * at 16 the passes win (455 against 226). */
+ * M40_CUDA_MV_MAX) or batch-matmul.cu; larger ones the GEMM path.  The
+ * crossover between the first two is M40_CUDA_MV_DEFAULT: on an H100
+ * (7B Q4_K_M, aggregate t/s, matrix-vector / batch-matmul) 4 sequences
+ * gave 404 / 268, 8 gave 490 / 525 and 16 gave 504 / 1016. */
 #define M40_CUDA_MV_BATCH 64
 /* attention splits the keys for the batches the estimate counts */
 static_assert(M40_CUDA_MV_BATCH == M40_GPU_SPLIT_TOKENS, "gpu-buffers.h");
-#define M40_CUDA_MV_DEFAULT 16
+#define M40_CUDA_MV_DEFAULT 4
 /* Batch sizes with a cached graph (larger ones run eagerly). */
 #define M40_CUDA_GRAPH_MAX 1024
 
 struct m40_backend {
 	int device;
+	int sm_count;             /* multiprocessors, for sizing grids */
 	cudaStream_t stream;      /* all compute and small copies */
 	cudaStream_t copy_stream; /* large uploads */
 	void *blas;               /* cublasHandle_t, or NULL without cuBLAS */
@@ -41,7 +42,8 @@ struct m40_backend {
 	void *pin[2];
 	cudaEvent_t pin_done[2];
 	size_t pin_bytes;
-	/* scratch: dequantized weight tiles (prefill) */
+	/* scratch: dequantized weight tiles (prefill), or the split sums of
+	 * batch-matmul.cu */
 	float *tile;
 	size_t tile_bytes;
 	/* scratch: flash-decoding partial results */
@@ -98,6 +100,11 @@ typedef struct m40c_qkv_store {
 } m40c_qkv_store;
 m40_status m40c_matvec_qkv_rope(m40_backend *be, const m40_weight *const *w, int nw, const float *x,
 	const float *g, float eps, float *const *y, int n, const m40c_qkv_store *qs, int dry);
+/* batch-matmul.cu: y (+)= w x for n <= M40_CUDA_MV_BATCH from weight slabs
+ * dequantized once into shared memory (decode batches too large for the
+ * matrix-vector passes); M40_E_UNSUPPORTED, nothing launched, where it
+ * cannot take w. */
+m40_status m40c_batch_matmul(m40_backend *be, const m40_weight *w, const float *x, float *y, int n, int add);
 /* gemm.cu: the same for any n, by dequantized tiles and SGEMM. */
 m40_status m40c_gemm(m40_backend *be, const m40_weight *w, const float *x, float *y, int n);
 /* dequant.cu */

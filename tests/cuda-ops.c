@@ -1045,8 +1045,8 @@ bench(void)
 	/* the shapes of one Llama-2-7B layer: q (4096x4096), gate (11008x4096),
 	 * down (4096x11008), output (32000x4096) */
 	static const int64_t shp[4][2] = { { 4096, 4096 }, { 11008, 4096 }, { 4096, 11008 }, { 32000, 4096 } };
-	printf("matrix-vector kernels, 4 matrices of 7B shapes (q, gate, down, output), graph replays\n");
-	printf("%-7s %3s %10s %10s %8s\n", "type", "n", "MB", "us/pass", "GB/s");
+	printf("matrix products, 4 matrices of 7B shapes (q, gate, down, output), graph replays\n");
+	printf("%-7s %3s %10s %10s %8s %8s\n", "type", "n", "MB", "us/pass", "GB/s", "GFLOP/s");
 	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
 		int type = types[t];
 		struct bench_ctx b;
@@ -1056,20 +1056,22 @@ bench(void)
 		if (G->open(0, 0, &gb, &e0) != M40_OK)
 			die("open cuda", &e0);
 		size_t bytes = 0;
+		double flops = 0; /* multiply-adds a sequence */
 		m40_error err;
 		for (int r = 0; r < 4; r++) {
 			size_t rb;
 			uint8_t *w = random_weight(type, shp[r][0], shp[r][1], &rb);
 			b.w[r] = (m40_weight){ dev_copy(w, rb * shp[r][0]), type, shp[r][0], shp[r][1], rb };
 			bytes += rb * shp[r][0];
+			flops += (double)shp[r][0] * shp[r][1];
 			free(w);
 		}
-		float *xh = xmalloc(16 * 11008 * 4);
-		fill(xh, 16 * 11008, 1.0f);
-		b.x = dev_copy(xh, 16 * 11008 * 4);
-		b.y = dev_nan(16 * 32000);
+		float *xh = xmalloc(64 * 11008 * 4);
+		fill(xh, 64 * 11008, 1.0f);
+		b.x = dev_copy(xh, 64 * 11008 * 4);
+		b.y = dev_nan(64 * 32000);
 		free(xh);
-		static const int nb[] = { 1, 2, 4, 8, 16 };
+		static const int nb[] = { 1, 2, 4, 8, 16, 32, 64 };
 		for (size_t k = 0; k < sizeof nb / sizeof nb[0]; k++) {
 			b.n = nb[k];
 			if (nb[k] > 1 && type != M40_TYPE_Q4_K && type != M40_TYPE_Q4_0 && type != M40_TYPE_Q6_K &&
@@ -1086,8 +1088,8 @@ bench(void)
 					die("bench", &err);
 			gpu_sync("bench");
 			double dt = (now() - t0) / reps;
-			printf("%-7s %3d %10.1f %10.1f %8.1f\n", m40_type_name(type), b.n, bytes / 1e6, dt * 1e6,
-				bytes / dt / 1e9);
+			printf("%-7s %3d %10.1f %10.1f %8.1f %8.0f\n", m40_type_name(type), b.n, bytes / 1e6, dt * 1e6,
+				bytes / dt / 1e9, 2.0 * b.n * flops / dt / 1e9);
 		}
 		for (int r = 0; r < 4; r++)
 			G->free(gb, (void *)b.w[r].data);

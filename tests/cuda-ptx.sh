@@ -15,7 +15,8 @@ cc=$(sed -n 's/^CC = //p' Makefile)
 obj=$(mktemp -d "${TMPDIR:-/tmp}/m40ptx.XXXXXX")
 trap 'rm -rf "$obj"' EXIT
 inc="-I$top_srcdir/include -I$top_srcdir/src/core -I."
-for f in backend-cuda matvec gemm dequant ops attention; do
+cudafiles="backend-cuda matvec batch-matmul gemm dequant ops attention"
+for f in $cudafiles; do
 	PATH="$bindir:$PATH" $nvcc $nvccflags -gencode arch=compute_52,code=compute_52 -O3 -std=c++14 \
 		-DM40_NO_CUBLAS $inc -c "$top_srcdir/cuda/$f.cu" -o "$obj/$f.o"
 done
@@ -23,8 +24,7 @@ done
 lib=src/core/.libs/libm40core.a
 test -f "$lib" || { echo "cuda-ptx.sh: build src/core/libm40core.la first" >&2; exit 1; }
 mkdir "$obj/core" && (cd "$obj/core" && ar x "$OLDPWD/$lib")
-rm -f "$obj/core/"backend-cuda.o "$obj/core/"matvec.o "$obj/core/"gemm.o "$obj/core/"dequant.o \
-	"$obj/core/"ops.o "$obj/core/"attention.o
+for f in $cudafiles; do rm -f "$obj/core/$f.o"; done
 libs=$(sed -n 's/^LIBS = //p' Makefile)
 cudalib=$(sed -n 's/^CUDA_LIBS = //p' Makefile | sed 's/-lcublas//; s/-lcudart//')
 mkdir "$obj/t" && $cc -O2 $inc -c "$top_srcdir/tests/cuda-ops.c" -o "$obj/t/cuda-ops.o"

@@ -8,7 +8,8 @@
 
 #include <stddef.h>
 
-/* Weight rows dequantized to FP32 for a prompt batch's SGEMM (at most). */
+/* Weight rows dequantized to FP32 for a prompt batch's SGEMM (at most);
+ * also the split sums of batched decode. */
 #define M40_GPU_TILE_BYTES ((size_t)64 << 20)
 /* cuBLAS's workspace, allocated at open so graph capture allocates nothing. */
 #define M40_GPU_BLAS_WORK_BYTES ((size_t)32 << 20)

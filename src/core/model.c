@@ -560,7 +560,9 @@ m40_model_weight_bytes(const m40_model *m)
  *               + (n_ctx > split keys: 4 * (counters + t * n_head * splits
  *                  * (head_dim + 2)))                         attention partials
  * with t = min(max(n_batch, n_seq), split tokens), splits = ceil(n_ctx /
- * split keys); the sizes are those of gpu-buffers.h.
+ * split keys); the sizes are those of gpu-buffers.h.  The tile also holds
+ * the split sums of batched decode (cuda/batch-matmul.cu), at most half of
+ * the largest tile: splits * n <= cols / 128 * 64.
  */
 static uint64_t
 gpu_buffers(const m40_hparams *hp, uint64_t ctx, uint64_t seq, uint64_t batch)

@@ -1,0 +1,511 @@
+/*
+ * batch-matmul.cu: y[n][rows] = x[n][cols] . w^T (or y += it) for decode
+ * batches of up to M40_CUDA_MV_BATCH sequences, straight from the GGUF
+ * blocks.
+ *
+ * A thread block owns 64 rows.  For each 32-column slab, its 64 threads
+ * dequantize the 64 x 32 weights into shared memory, four a thread at a
+ * time (eight threads a row read its block's bytes side by side, so a
+ * warp's loads touch four rows, not 32); then they multiply the slab with
+ * the batch's x slab from register tiles (4 or 8 rows x 4 or 8 sequences),
+ * as an SGEMM does.  A weight thus costs a few instructions to decode once
+ * and n FFMAs, where the matrix-vector kernels (matvec.cu) decode it once a
+ * pass of at most M40_CUDA_MV_MAX sequences and load every lane's own x.
+ * Where the rows alone give too few thread blocks to fill the card, K is
+ * split across blocks: their partial sums go to the weight-tile scratch
+ * and a second kernel adds them up, in a fixed order.
+ *
+ * FP32 arithmetic only; the integer quants become floats by the 2^23
+ * trick (an OR into the mantissa of 2^23 and one FADD), not I2F, which
+ * Maxwell runs at a quarter of the FP32 rate.
+ */
+#include "m40-int.h"
+
+#include <limits.h>
+
+#include "m40-cuda.h"
+#include "m40-quant.cuh"
+
+#define BM 64       /* rows a thread block */
+#define BK 32       /* columns a slab */
+#define THREADS 64
+#define WSTRIDE (BK + 4) /* floats a row of the weight slab in shared memory */
+
+/* q (0 <= q < 2^23) as a float, exactly. */
+__device__ __forceinline__ float u2f(uint32_t q)
+{
+	return __uint_as_float(0x4B000000u | q) - 8388608.0f;
+}
+
+__device__ __forceinline__ float h2f(uint32_t h)
+{
+	return __half2float(__ushort_as_half((unsigned short)h));
+}
+
+__device__ __forceinline__ uint32_t ld8(const uint8_t *p)
+{
+	return __ldg(p);
+}
+
+__device__ __forceinline__ uint32_t ld16(const uint8_t *p)
+{
+	return __ldg((const unsigned short *)p);
+}
+
+__device__ __forceinline__ uint32_t ld32(const uint8_t *p)
+{
+	return __ldg((const unsigned int *)p);
+}
+
+/* 4 bytes at a 2-byte aligned p */
+__device__ __forceinline__ uint32_t ld32_2(const uint8_t *p)
+{
+	return ld16(p) | ld16(p + 2) << 16;
+}
+
+/* byte i of w, i known only at run time */
+__device__ __forceinline__ uint32_t byte_of(uint32_t w, int i)
+{
+	return (w >> (8 * i)) & 0xFFu;
+}
+
+/* Slab<T>::quad(row, k0, q, v): v[i] = w[row][k0 + 4 q + i], i < 4, for the
+ * slab at column k0 (a multiple of 32) and q < 8.  A: the alignment the
+ * loads need of the data pointer and row_bytes (checked by the launcher). */
+template <int T> struct Slab;
+
+/* bytes of a 32-weight 4-bit block (Q4_0, Q4_1, IQ4_NL, the low bits of
+ * Q5_0, Q5_1): byte i holds columns i and i + 16; quad q's four nibbles
+ * are in word q & 3, low halves for q < 4 */
+__device__ __forceinline__ uint32_t nib(uint32_t w, int q, int i)
+{
+	return (w >> (8 * i + (q >= 4 ? 4 : 0))) & 15u;
+}
+
+template <> struct Slab<M40_TYPE_F16> {
+	enum { A = 8 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		uint2 u = __ldg((const uint2 *)(row + 2 * (k0 + 4 * q)));
+		v[0] = h2f(u.x), v[1] = h2f(u.x >> 16), v[2] = h2f(u.y), v[3] = h2f(u.y >> 16);
+	}
+};
+
+template <> struct Slab<M40_TYPE_BF16> {
+	enum { A = 8 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		uint2 u = __ldg((const uint2 *)(row + 2 * (k0 + 4 * q)));
+		v[0] = __uint_as_float(u.x << 16), v[1] = __uint_as_float(u.x & 0xFFFF0000u);
+		v[2] = __uint_as_float(u.y << 16), v[3] = __uint_as_float(u.y & 0xFFFF0000u);
+	}
+};
+
+template <> struct Slab<M40_TYPE_Q4_0> {
+	enum { A = 2 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		const uint8_t *b = row + (k0 / 32) * 18;
+		uint32_t w = ld32_2(b + 2 + 4 * (q & 3));
+		float d = h2f(ld16(b)), m = -8.0f * d;
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(d, u2f(nib(w, q, i)), m);
+	}
+};
+
+template <> struct Slab<M40_TYPE_Q4_1> {
+	enum { A = 4 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		const uint8_t *b = row + (k0 / 32) * 20;
+		uint32_t w = ld32(b + 4 + 4 * (q & 3)), dm = ld32(b);
+		float d = h2f(dm), m = h2f(dm >> 16);
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(d, u2f(nib(w, q, i)), m);
+	}
+};
+
+template <> struct Slab<M40_TYPE_IQ4_NL> {
+	enum { A = 2 };
+	/* levels: the non-linear table in shared memory (a constant-memory
+	 * lookup with a different index in each lane would serialize) */
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4],
+		const float *levels)
+	{
+		const uint8_t *b = row + (k0 / 32) * 18;
+		uint32_t w = ld32_2(b + 2 + 4 * (q & 3));
+		float d = h2f(ld16(b));
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = d * levels[nib(w, q, i)];
+	}
+};
+
+template <> struct Slab<M40_TYPE_Q5_0> {
+	enum { A = 2 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		const uint8_t *b = row + (k0 / 32) * 22;
+		uint32_t w = ld32_2(b + 6 + 4 * (q & 3));
+		/* the high bits of columns 16 h .. 16 h + 15 */
+		uint32_t qh = ld16(b + 2 + (q >= 4 ? 2 : 0)) >> (4 * (q & 3));
+		float d = h2f(ld16(b)), m = -16.0f * d;
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(d, u2f(nib(w, q, i) | ((qh >> i) & 1u) << 4), m);
+	}
+};
+
+template <> struct Slab<M40_TYPE_Q5_1> {
+	enum { A = 4 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		const uint8_t *b = row + (k0 / 32) * 24;
+		uint32_t w = ld32(b + 8 + 4 * (q & 3)), dm = ld32(b), qh = ld32(b + 4) >> (4 * q);
+		float d = h2f(dm), m = h2f(dm >> 16);
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(d, u2f(nib(w, q, i) | ((qh >> i) & 1u) << 4), m);
+	}
+};
+
+template <> struct Slab<M40_TYPE_Q8_0> {
+	enum { A = 2 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		const uint8_t *b = row + (k0 / 32) * 34;
+		uint32_t w = ld32_2(b + 2 + 4 * q);
+		float d = h2f(ld16(b)), m = -128.0f * d;
+		/* the signed byte plus 128 (its top bit flipped) */
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(d, u2f(byte_of(w, i) ^ 0x80u), m);
+	}
+};
+
+/* The K-quants: slab k0 of a 256-column super-block is, in ggml's terms,
+ * half j >> 7 and group (j & 127) >> 5 (Q2_K, Q3_K, Q6_K) or pair j >> 6
+ * and nibble (j >> 5) & 1 (Q4_K, Q5_K), j = k0 % 256; quad q lies in the
+ * 16-column sub-block q >> 2 of it. */
+template <> struct Slab<M40_TYPE_Q2_K> {
+	enum { A = 4 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		const uint8_t *b = row + (k0 / 256) * 84;
+		const int j = k0 % 256, half = j >> 7, g = (j & 127) >> 5;
+		uint32_t w = ld32(b + 16 + 32 * half + 4 * q), dd = ld32(b + 80);
+		uint32_t sc = ld8(b + 8 * half + 2 * g + (q >> 2));
+		float a = h2f(dd) * (float)(sc & 15), m = -h2f(dd >> 16) * (float)(sc >> 4);
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(a, u2f((byte_of(w, i) >> (2 * g)) & 3u), m);
+	}
+};
+
+template <> struct Slab<M40_TYPE_Q3_K> {
+	enum { A = 2 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		const uint8_t *b = row + (k0 / 256) * 110;
+		const int j = k0 % 256, half = j >> 7, g = (j & 127) >> 5, hs = 4 * half + g;
+		const int is = 8 * half + 2 * g + (q >> 2); /* the sub-block's scale */
+		uint32_t hm = ld32_2(b + 4 * q), w = ld32_2(b + 32 + 32 * half + 4 * q);
+		uint32_t lo = ld8(b + 96 + (is & 7)) >> (is < 8 ? 0 : 4) & 15u;
+		uint32_t hi = ld8(b + 104 + (is & 3)) >> (2 * (is >> 2)) & 3u;
+		float a = h2f(ld16(b + 108)) * (float)((int)(lo | hi << 4) - 32);
+		/* q - 4 where the high bit is clear: (q + 4 h) - 4 */
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(a, u2f(((byte_of(w, i) >> (2 * g)) & 3u) | ((byte_of(hm, i) >> hs) & 1u) << 2),
+				-4.0f * a);
+	}
+};
+
+/* Q4_K and Q5_K: the 6-bit scale and min of sub-block sub, times d and
+ * -dmin */
+__device__ __forceinline__ void k4_scale(const uint8_t *b, int sub, float *a, float *m)
+{
+	uint32_t dd = ld32(b), s0 = ld32(b + 4), s1 = ld32(b + 8), s2 = ld32(b + 12);
+	uint32_t sc, mn;
+	if (sub < 4) {
+		sc = byte_of(s0, sub) & 63u;
+		mn = byte_of(s1, sub) & 63u;
+	} else {
+		sc = (byte_of(s2, sub - 4) & 15u) | (byte_of(s0, sub - 4) >> 6) << 4;
+		mn = (byte_of(s2, sub - 4) >> 4) | (byte_of(s1, sub - 4) >> 6) << 4;
+	}
+	*a = h2f(dd) * (float)sc;
+	*m = -h2f(dd >> 16) * (float)mn;
+}
+
+template <> struct Slab<M40_TYPE_Q4_K> {
+	enum { A = 16 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		const uint8_t *b = row + (k0 / 256) * 144;
+		const int j = k0 % 256, pair = j >> 6, hi = (j >> 5) & 1;
+		uint32_t w = ld32(b + 16 + 32 * pair + 4 * q);
+		float a, m;
+		k4_scale(b, 2 * pair + hi, &a, &m);
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(a, u2f((byte_of(w, i) >> (4 * hi)) & 15u), m);
+	}
+};
+
+template <> struct Slab<M40_TYPE_Q5_K> {
+	enum { A = 16 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		const uint8_t *b = row + (k0 / 256) * 176;
+		const int j = k0 % 256, pair = j >> 6, hi = (j >> 5) & 1, hs = 2 * pair + hi;
+		uint32_t w = ld32(b + 48 + 32 * pair + 4 * q), qh = ld32(b + 16 + 4 * q);
+		float a, m;
+		k4_scale(b, hs, &a, &m);
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(a, u2f(((byte_of(w, i) >> (4 * hi)) & 15u) | ((byte_of(qh, i) >> hs) & 1u) << 4), m);
+	}
+};
+
+template <> struct Slab<M40_TYPE_Q6_K> {
+	enum { A = 2 };
+	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
+	{
+		const uint8_t *b = row + (k0 / 256) * 210;
+		const int j = k0 % 256, half = j >> 7, g = (j & 127) >> 5;
+		uint32_t ql = ld32_2(b + 64 * half + 32 * (g & 1) + 4 * q), qh = ld32_2(b + 128 + 32 * half + 4 * q);
+		int sc = (signed char)ld8(b + 192 + 8 * half + 2 * g + (q >> 2));
+		float a = h2f(ld16(b + 208)) * (float)sc;
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			uint32_t u = ((byte_of(ql, i) >> (4 * (g >> 1))) & 15u) | ((byte_of(qh, i) >> (2 * g)) & 3u) << 4;
+			v[i] = fmaf(a, u2f(u), -32.0f * a);
+		}
+	}
+};
+
+template <int T>
+__device__ __forceinline__ void slab_quad(const uint8_t *row, int k0, int q, float (&v)[4], const float *levels)
+{
+	Slab<T>::quad(row, k0, q, v);
+}
+
+template <>
+__device__ __forceinline__ void slab_quad<M40_TYPE_IQ4_NL>(const uint8_t *row, int k0, int q, float (&v)[4],
+	const float *levels)
+{
+	Slab<M40_TYPE_IQ4_NL>::quad(row, k0, q, v, levels);
+}
+
+/* Register tiles: NT sequences a block (16, 32 or 64), each thread TM rows
+ * x TN sequences, the 64 threads covering 64 x NT.  A thread's rows are MT
+ * apart and its sequences come in runs of 4, so that the float4 loads of a
+ * quarter warp from shared memory touch every bank at most once. */
+template <int NT> struct Tile {
+	enum {
+		TM = NT == 16 ? 4 : 8,
+		TN = NT == 64 ? 8 : 4,
+		MT = BM / TM,    /* threads along the rows */
+		XS = NT + 4      /* floats a row of the x slab */
+	};
+	static_assert(MT * (NT / TN) == THREADS, "one thread a tile");
+};
+
+/* xr[u] = x[s][k0 + t % 32] for the sequences s = s0 + 2 u (0 past n), in
+ * rounds of 8 loads (all 32 of 64 sequences at once would take too many
+ * registers) */
+template <int XN>
+__device__ __forceinline__ void load_x(float (&xr)[XN], const float *xp, int s0, int n, int K, int k0)
+{
+#pragma unroll 8
+	for (int u = 0; u < XN; u++)
+		xr[u] = s0 + u * (THREADS / BK) < n ? xp[(size_t)u * (THREADS / BK) * K + k0] : 0.0f;
+}
+
+/* Slabs [z * sps, (z + 1) * sps) of the columns; with part, the sums go to
+ * part[z][n][rows], else to y (added where add). */
+template <int T, int NT>
+__global__ void __launch_bounds__(THREADS)
+bmm_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, const float *__restrict__ x, int n,
+	float *__restrict__ y, int add, int sps, float *__restrict__ part)
+{
+	typedef Tile<NT> P;
+	__shared__ __align__(16) float ws[BM][WSTRIDE];
+	__shared__ __align__(16) float xs[BK][P::XS];
+	__shared__ float levels[16];
+	const int t = threadIdx.x, tm = t % P::MT, tn = t / P::MT;
+	const int row0 = blockIdx.x * BM, z = blockIdx.z;
+	const int s0 = z * sps, s1 = min(K / BK, s0 + sps);
+	/* dequantizing: quad q of rows t / 8 + 8 i; rows past the end repeat
+	 * the last one (their sums are not stored) */
+	const int q = t % 8, r8 = t / 8;
+	const uint8_t *wr[BM / 8];
+#pragma unroll
+	for (int i = 0; i < BM / 8; i++)
+		wr[i] = w + (size_t)min(row0 + r8 + 8 * i, rows - 1) * row_bytes;
+	/* loading x: column t % 32 of sequences t / 32 + 2 u */
+	enum { XN = NT * BK / THREADS };
+	const int xs0 = t / BK;
+	const float *xp = x + (size_t)min(xs0, n - 1) * K + t % BK;
+	if (T == M40_TYPE_IQ4_NL && t < 16)
+		levels[t] = (float)m40q_iq4nl[t];
+	float acc[P::TM][P::TN];
+#pragma unroll
+	for (int i = 0; i < P::TM; i++)
+#pragma unroll
+		for (int j = 0; j < P::TN; j++)
+			acc[i][j] = 0.0f;
+	for (int sl = s0; sl < s1; sl++) {
+		const int k0 = sl * BK;
+		/* x in an unrolled loop (one round trip, not one an iteration);
+		 * up to 32 sequences before the weights, so that both loads are in
+		 * flight together (64 would take too many registers) */
+		float xr[XN];
+		if (NT <= 32)
+			load_x<XN>(xr, xp, xs0, n, K, k0);
+		__syncthreads(); /* the slab before is used up (and levels are set) */
+#pragma unroll
+		for (int i = 0; i < BM / 8; i++) {
+			float v[4];
+			slab_quad<T>(wr[i], k0, q, v, levels);
+			*(float4 *)&ws[r8 + 8 * i][4 * q] = make_float4(v[0], v[1], v[2], v[3]);
+		}
+		if (NT > 32)
+			load_x<XN>(xr, xp, xs0, n, K, k0);
+#pragma unroll
+		for (int u = 0; u < XN; u++)
+			xs[t % BK][xs0 + u * (THREADS / BK)] = xr[u];
+		__syncthreads();
+#pragma unroll 2
+		for (int k4 = 0; k4 < BK; k4 += 4) {
+			float4 a[P::TM];
+#pragma unroll
+			for (int i = 0; i < P::TM; i++)
+				a[i] = *(const float4 *)&ws[tm + i * P::MT][k4];
+#pragma unroll
+			for (int kk = 0; kk < 4; kk++) {
+				float c[P::TN];
+#pragma unroll
+				for (int u = 0; u < P::TN / 4; u++) {
+					float4 f = *(const float4 *)&xs[k4 + kk][u * (NT / P::TN) * 4 + tn * 4];
+					c[4 * u] = f.x, c[4 * u + 1] = f.y, c[4 * u + 2] = f.z, c[4 * u + 3] = f.w;
+				}
+#pragma unroll
+				for (int i = 0; i < P::TM; i++) {
+					const float ai = kk == 0 ? a[i].x : kk == 1 ? a[i].y : kk == 2 ? a[i].z : a[i].w;
+#pragma unroll
+					for (int j = 0; j < P::TN; j++)
+						acc[i][j] = fmaf(ai, c[j], acc[i][j]);
+				}
+			}
+		}
+	}
+#pragma unroll
+	for (int i = 0; i < P::TM; i++) {
+		const int r = row0 + tm + i * P::MT;
+#pragma unroll
+		for (int j = 0; j < P::TN; j++) {
+			const int s = (j / 4) * (NT / P::TN) * 4 + tn * 4 + j % 4;
+			if (r >= rows || s >= n)
+				continue;
+			if (part != NULL)
+				part[((size_t)z * n + s) * rows + r] = acc[i][j];
+			else if (add)
+				y[(size_t)s * rows + r] += acc[i][j];
+			else
+				y[(size_t)s * rows + r] = acc[i][j];
+		}
+	}
+}
+
+/* y[i] (+)= the sum over the splits of part[z][i], z in order. */
+__global__ void bmm_sum(const float *__restrict__ part, int splits, size_t m, float *__restrict__ y, int add)
+{
+	size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+	if (i >= m)
+		return;
+	float v = 0.0f;
+	for (int z = 0; z < splits; z++)
+		v += part[(size_t)z * m + i];
+	y[i] = add ? y[i] + v : v;
+}
+
+/* Splits of K: enough thread blocks for about 8 a multiprocessor, each
+ * split at least 4 slabs, the partial sums within the weight-tile
+ * scratch (whose size the memory estimate counts). */
+static int bmm_splits(const m40_backend *be, int rows, int K, int n)
+{
+	const int slabs = K / BK, blocks = (rows + BM - 1) / BM;
+	const int want = 8 * (be->sm_count > 0 ? be->sm_count : 16);
+	int s = (want + blocks - 1) / blocks;
+	if (s > slabs / 4)
+		s = slabs / 4;
+	size_t cap = M40_GPU_TILE_BYTES / ((size_t)n * rows * sizeof(float));
+	if ((size_t)s > cap)
+		s = (int)cap;
+	return s < 1 ? 1 : s;
+}
+
+template <int T, int NT>
+static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *x, float *y, int n, int add)
+{
+	const int rows = (int)w->rows, K = (int)w->cols, slabs = K / BK;
+	int splits = bmm_splits(be, rows, K, n);
+	const int sps = (slabs + splits - 1) / splits;
+	splits = (slabs + sps - 1) / sps;
+	float *part = NULL;
+	if (splits > 1) {
+		m40_status st = m40c_scratch(be, (void **)&be->tile, &be->tile_bytes,
+			(size_t)splits * n * rows * sizeof(float), "weight tile");
+		if (st != M40_OK)
+			return st;
+		part = be->tile;
+	}
+	dim3 grid((unsigned)((rows + BM - 1) / BM), 1, (unsigned)splits);
+	bmm_kernel<T, NT><<<grid, THREADS, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes, rows, K, x, n, y,
+		add, sps, part);
+	if (part != NULL) {
+		size_t m = (size_t)n * rows;
+		bmm_sum<<<(unsigned)((m + 255) / 256), 256, 0, be->stream>>>(part, splits, m, y, add);
+	}
+	return m40c_check(be, "batched matmul");
+}
+
+template <int T>
+static m40_status bmm_typed(m40_backend *be, const m40_weight *w, const float *x, float *y, int n, int add)
+{
+	if ((uintptr_t)w->data % Slab<T>::A || w->row_bytes % Slab<T>::A)
+		return M40_E_UNSUPPORTED;
+	if (n <= 16)
+		return bmm_launch<T, 16>(be, w, x, y, n, add);
+	if (n <= 32)
+		return bmm_launch<T, 32>(be, w, x, y, n, add);
+	return bmm_launch<T, 64>(be, w, x, y, n, add);
+}
+
+m40_status m40c_batch_matmul(m40_backend *be, const m40_weight *w, const float *x, float *y, int n, int add)
+{
+	if (n <= 0)
+		return M40_OK;
+	if (n > M40_CUDA_MV_BATCH || w->cols % BK || w->cols > INT_MAX || w->rows > INT_MAX / M40_CUDA_MV_BATCH)
+		return M40_E_UNSUPPORTED;
+	switch (w->type) {
+	case M40_TYPE_F16: return bmm_typed<M40_TYPE_F16>(be, w, x, y, n, add);
+	case M40_TYPE_BF16: return bmm_typed<M40_TYPE_BF16>(be, w, x, y, n, add);
+	case M40_TYPE_Q4_0: return bmm_typed<M40_TYPE_Q4_0>(be, w, x, y, n, add);
+	case M40_TYPE_Q4_1: return bmm_typed<M40_TYPE_Q4_1>(be, w, x, y, n, add);
+	case M40_TYPE_Q5_0: return bmm_typed<M40_TYPE_Q5_0>(be, w, x, y, n, add);
+	case M40_TYPE_Q5_1: return bmm_typed<M40_TYPE_Q5_1>(be, w, x, y, n, add);
+	case M40_TYPE_Q8_0: return bmm_typed<M40_TYPE_Q8_0>(be, w, x, y, n, add);
+	case M40_TYPE_IQ4_NL: return bmm_typed<M40_TYPE_IQ4_NL>(be, w, x, y, n, add);
+	case M40_TYPE_Q2_K: return bmm_typed<M40_TYPE_Q2_K>(be, w, x, y, n, add);
+	case M40_TYPE_Q3_K: return bmm_typed<M40_TYPE_Q3_K>(be, w, x, y, n, add);
+	case M40_TYPE_Q4_K: return bmm_typed<M40_TYPE_Q4_K>(be, w, x, y, n, add);
+	case M40_TYPE_Q5_K: return bmm_typed<M40_TYPE_Q5_K>(be, w, x, y, n, add);
+	case M40_TYPE_Q6_K: return bmm_typed<M40_TYPE_Q6_K>(be, w, x, y, n, add);
+	default: return M40_E_UNSUPPORTED;
+	}
+}
