@@ -15,9 +15,9 @@
  * split across blocks: their partial sums go to the weight-tile scratch
  * and a second kernel adds them up, in a fixed order.
  *
- * FP32 arithmetic only; the integer quants become floats by the 2^23
- * trick (an OR into the mantissa of 2^23 and one FADD), not I2F, which
- * Maxwell runs at a quarter of the FP32 rate.
+ * FP32 arithmetic only; the integer quants and scales become floats by
+ * the 2^23 trick (an OR into the mantissa of 2^23 and one FADD), not I2F,
+ * which Maxwell runs at a quarter of the FP32 rate.
  */
 #include "m40-int.h"
 
@@ -197,7 +197,7 @@ template <> struct Slab<M40_TYPE_Q2_K> {
 		const int j = k0 % 256, half = j >> 7, g = (j & 127) >> 5;
 		uint32_t w = ld32(b + 16 + 32 * half + 4 * q), dd = ld32(b + 80);
 		uint32_t sc = ld8(b + 8 * half + 2 * g + (q >> 2));
-		float a = h2f(dd) * (float)(sc & 15), m = -h2f(dd >> 16) * (float)(sc >> 4);
+		float a = h2f(dd) * u2f(sc & 15), m = -h2f(dd >> 16) * u2f(sc >> 4);
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			v[i] = fmaf(a, u2f((byte_of(w, i) >> (2 * g)) & 3u), m);
@@ -214,7 +214,7 @@ template <> struct Slab<M40_TYPE_Q3_K> {
 		uint32_t hm = ld32_2(b + 4 * q), w = ld32_2(b + 32 + 32 * half + 4 * q);
 		uint32_t lo = ld8(b + 96 + (is & 7)) >> (is < 8 ? 0 : 4) & 15u;
 		uint32_t hi = ld8(b + 104 + (is & 3)) >> (2 * (is >> 2)) & 3u;
-		float a = h2f(ld16(b + 108)) * (float)((int)(lo | hi << 4) - 32);
+		float a = h2f(ld16(b + 108)) * (u2f(lo | hi << 4) - 32.0f);
 		/* q - 4 where the high bit is clear: (q + 4 h) - 4 */
 #pragma unroll
 		for (int i = 0; i < 4; i++)
@@ -236,8 +236,8 @@ __device__ __forceinline__ void k4_scale(const uint8_t *b, int sub, float *a, fl
 		sc = (byte_of(s2, sub - 4) & 15u) | (byte_of(s0, sub - 4) >> 6) << 4;
 		mn = (byte_of(s2, sub - 4) >> 4) | (byte_of(s1, sub - 4) >> 6) << 4;
 	}
-	*a = h2f(dd) * (float)sc;
-	*m = -h2f(dd >> 16) * (float)mn;
+	*a = h2f(dd) * u2f(sc);
+	*m = -h2f(dd >> 16) * u2f(mn);
 }
 
 template <> struct Slab<M40_TYPE_Q4_K> {
@@ -277,8 +277,9 @@ template <> struct Slab<M40_TYPE_Q6_K> {
 		const uint8_t *b = row + (k0 / 256) * 210;
 		const int j = k0 % 256, half = j >> 7, g = (j & 127) >> 5;
 		uint32_t ql = ld32_2(b + 64 * half + 32 * (g & 1) + 4 * q), qh = ld32_2(b + 128 + 32 * half + 4 * q);
-		int sc = (signed char)ld8(b + 192 + 8 * half + 2 * g + (q >> 2));
-		float a = h2f(ld16(b + 208)) * (float)sc;
+		/* the signed scale plus 128 (its top bit flipped) */
+		uint32_t sc = ld8(b + 192 + 8 * half + 2 * g + (q >> 2)) ^ 0x80u;
+		float a = h2f(ld16(b + 208)) * (u2f(sc) - 128.0f);
 #pragma unroll
 		for (int i = 0; i < 4; i++) {
 			uint32_t u = ((byte_of(ql, i) >> (4 * (g >> 1))) & 15u) | ((byte_of(qh, i) >> (2 * g)) & 3u) << 4;
