@@ -1605,13 +1605,8 @@ static void mvq_launch_r(m40_backend *be, MvJob j, int K, const float *x)
 		mvq_kernel<T, N, R, false, false><<<grid, MV_NWK * 32, 0, be->stream>>>(j, K, x);
 }
 
-/* The norm is compiled in only where asked for (NORM): a run-time test
- * in the x loads would split the unrolled loads into basic blocks and
- * cost the plain products a third of their speed (H100). */
-/* The norm is compiled in only where asked for (NORM): a run-time test
- * in the x loads would split the unrolled loads into basic blocks and
- * cost the plain products a third of their speed (H100).  For one
- * sequence, $M40_CUDA_MV_ROWS may ask for the other of 4 and 8 rows. */
+/* R rows a block by type and batch; for one sequence, $M40_CUDA_MV_ROWS
+ * may ask for the other of 4 and 8. */
 template <int T, int N>
 static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
 {
