@@ -1056,14 +1056,14 @@ bench(void)
 		if (G->open(0, 0, &gb, &e0) != M40_OK)
 			die("open cuda", &e0);
 		size_t bytes = 0;
-		double flops = 0; /* multiply-adds a sequence */
+		double macs = 0; /* multiply-adds a sequence */
 		m40_error err;
 		for (int r = 0; r < 4; r++) {
 			size_t rb;
 			uint8_t *w = random_weight(type, shp[r][0], shp[r][1], &rb);
 			b.w[r] = (m40_weight){ dev_copy(w, rb * shp[r][0]), type, shp[r][0], shp[r][1], rb };
 			bytes += rb * shp[r][0];
-			flops += (double)shp[r][0] * shp[r][1];
+			macs += (double)shp[r][0] * shp[r][1];
 			free(w);
 		}
 		float *xh = xmalloc(64 * 11008 * 4);
@@ -1089,7 +1089,7 @@ bench(void)
 			gpu_sync("bench");
 			double dt = (now() - t0) / reps;
 			printf("%-7s %3d %10.1f %10.1f %8.1f %8.0f\n", m40_type_name(type), b.n, bytes / 1e6, dt * 1e6,
-				bytes / dt / 1e9, 2.0 * b.n * flops / dt / 1e9);
+				bytes / dt / 1e9, 2.0 * b.n * macs / dt / 1e9);
 		}
 		for (int r = 0; r < 4; r++)
 			G->free(gb, (void *)b.w[r].data);
