@@ -37,30 +37,9 @@ __device__ __forceinline__ float u2f(uint32_t q)
 	return __uint_as_float(0x4B000000u | q) - 8388608.0f;
 }
 
-__device__ __forceinline__ float h2f(uint32_t h)
-{
-	return __half2float(__ushort_as_half((unsigned short)h));
-}
-
 __device__ __forceinline__ uint32_t ld8(const uint8_t *p)
 {
 	return __ldg(p);
-}
-
-__device__ __forceinline__ uint32_t ld16(const uint8_t *p)
-{
-	return __ldg((const unsigned short *)p);
-}
-
-__device__ __forceinline__ uint32_t ld32(const uint8_t *p)
-{
-	return __ldg((const unsigned int *)p);
-}
-
-/* 4 bytes at a 2-byte aligned p */
-__device__ __forceinline__ uint32_t ld32_2(const uint8_t *p)
-{
-	return ld16(p) | ld16(p + 2) << 16;
 }
 
 /* byte i of w, i known only at run time */
@@ -87,7 +66,7 @@ template <> struct Slab<M40_TYPE_F16> {
 	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
 	{
 		uint2 u = __ldg((const uint2 *)(row + 2 * (k0 + 4 * q)));
-		v[0] = h2f(u.x), v[1] = h2f(u.x >> 16), v[2] = h2f(u.y), v[3] = h2f(u.y >> 16);
+		v[0] = h_lo(u.x), v[1] = h_hi(u.x), v[2] = h_lo(u.y), v[3] = h_hi(u.y);
 	}
 };
 
@@ -106,8 +85,8 @@ template <> struct Slab<M40_TYPE_Q4_0> {
 	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
 	{
 		const uint8_t *b = row + (k0 / 32) * 18;
-		uint32_t w = ld32_2(b + 2 + 4 * (q & 3));
-		float d = h2f(ld16(b)), m = -8.0f * d;
+		uint32_t w = ld32a2(b + 2 + 4 * (q & 3));
+		float d = h_lo(ldg16(b)), m = -8.0f * d;
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			v[i] = fmaf(d, u2f(nib(w, q, i)), m);
@@ -119,8 +98,8 @@ template <> struct Slab<M40_TYPE_Q4_1> {
 	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
 	{
 		const uint8_t *b = row + (k0 / 32) * 20;
-		uint32_t w = ld32(b + 4 + 4 * (q & 3)), dm = ld32(b);
-		float d = h2f(dm), m = h2f(dm >> 16);
+		uint32_t w = ldg32(b + 4 + 4 * (q & 3)), dm = ldg32(b);
+		float d = h_lo(dm), m = h_hi(dm);
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			v[i] = fmaf(d, u2f(nib(w, q, i)), m);
@@ -135,8 +114,8 @@ template <> struct Slab<M40_TYPE_IQ4_NL> {
 		const float *levels)
 	{
 		const uint8_t *b = row + (k0 / 32) * 18;
-		uint32_t w = ld32_2(b + 2 + 4 * (q & 3));
-		float d = h2f(ld16(b));
+		uint32_t w = ld32a2(b + 2 + 4 * (q & 3));
+		float d = h_lo(ldg16(b));
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			v[i] = d * levels[nib(w, q, i)];
@@ -148,10 +127,10 @@ template <> struct Slab<M40_TYPE_Q5_0> {
 	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
 	{
 		const uint8_t *b = row + (k0 / 32) * 22;
-		uint32_t w = ld32_2(b + 6 + 4 * (q & 3));
+		uint32_t w = ld32a2(b + 6 + 4 * (q & 3));
 		/* the high bits of columns 16 h .. 16 h + 15 */
-		uint32_t qh = ld16(b + 2 + (q >= 4 ? 2 : 0)) >> (4 * (q & 3));
-		float d = h2f(ld16(b)), m = -16.0f * d;
+		uint32_t qh = ldg16(b + 2 + (q >= 4 ? 2 : 0)) >> (4 * (q & 3));
+		float d = h_lo(ldg16(b)), m = -16.0f * d;
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			v[i] = fmaf(d, u2f(nib(w, q, i) | ((qh >> i) & 1u) << 4), m);
@@ -163,8 +142,8 @@ template <> struct Slab<M40_TYPE_Q5_1> {
 	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
 	{
 		const uint8_t *b = row + (k0 / 32) * 24;
-		uint32_t w = ld32(b + 8 + 4 * (q & 3)), dm = ld32(b), qh = ld32(b + 4) >> (4 * q);
-		float d = h2f(dm), m = h2f(dm >> 16);
+		uint32_t w = ldg32(b + 8 + 4 * (q & 3)), dm = ldg32(b), qh = ldg32(b + 4) >> (4 * q);
+		float d = h_lo(dm), m = h_hi(dm);
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			v[i] = fmaf(d, u2f(nib(w, q, i) | ((qh >> i) & 1u) << 4), m);
@@ -176,8 +155,8 @@ template <> struct Slab<M40_TYPE_Q8_0> {
 	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
 	{
 		const uint8_t *b = row + (k0 / 32) * 34;
-		uint32_t w = ld32_2(b + 2 + 4 * q);
-		float d = h2f(ld16(b)), m = -128.0f * d;
+		uint32_t w = ld32a2(b + 2 + 4 * q);
+		float d = h_lo(ldg16(b)), m = -128.0f * d;
 		/* the signed byte plus 128 (its top bit flipped) */
 #pragma unroll
 		for (int i = 0; i < 4; i++)
@@ -195,9 +174,9 @@ template <> struct Slab<M40_TYPE_Q2_K> {
 	{
 		const uint8_t *b = row + (k0 / 256) * 84;
 		const int j = k0 % 256, half = j >> 7, g = (j & 127) >> 5;
-		uint32_t w = ld32(b + 16 + 32 * half + 4 * q), dd = ld32(b + 80);
+		uint32_t w = ldg32(b + 16 + 32 * half + 4 * q), dd = ldg32(b + 80);
 		uint32_t sc = ld8(b + 8 * half + 2 * g + (q >> 2));
-		float a = h2f(dd) * u2f(sc & 15), m = -h2f(dd >> 16) * u2f(sc >> 4);
+		float a = h_lo(dd) * u2f(sc & 15), m = -h_hi(dd) * u2f(sc >> 4);
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			v[i] = fmaf(a, u2f((byte_of(w, i) >> (2 * g)) & 3u), m);
@@ -211,10 +190,10 @@ template <> struct Slab<M40_TYPE_Q3_K> {
 		const uint8_t *b = row + (k0 / 256) * 110;
 		const int j = k0 % 256, half = j >> 7, g = (j & 127) >> 5, hs = 4 * half + g;
 		const int is = 8 * half + 2 * g + (q >> 2); /* the sub-block's scale */
-		uint32_t hm = ld32_2(b + 4 * q), w = ld32_2(b + 32 + 32 * half + 4 * q);
+		uint32_t hm = ld32a2(b + 4 * q), w = ld32a2(b + 32 + 32 * half + 4 * q);
 		uint32_t lo = ld8(b + 96 + (is & 7)) >> (is < 8 ? 0 : 4) & 15u;
 		uint32_t hi = ld8(b + 104 + (is & 3)) >> (2 * (is >> 2)) & 3u;
-		float a = h2f(ld16(b + 108)) * (u2f(lo | hi << 4) - 32.0f);
+		float a = h_lo(ldg16(b + 108)) * (u2f(lo | hi << 4) - 32.0f);
 		/* q - 4 where the high bit is clear: (q + 4 h) - 4 */
 #pragma unroll
 		for (int i = 0; i < 4; i++)
@@ -224,10 +203,11 @@ template <> struct Slab<M40_TYPE_Q3_K> {
 };
 
 /* Q4_K and Q5_K: the 6-bit scale and min of sub-block sub, times d and
- * -dmin */
+ * -dmin (m40q_scale_min_k4's rule on words: its byte array, indexed at
+ * run time, would go to local memory) */
 __device__ __forceinline__ void k4_scale(const uint8_t *b, int sub, float *a, float *m)
 {
-	uint32_t dd = ld32(b), s0 = ld32(b + 4), s1 = ld32(b + 8), s2 = ld32(b + 12);
+	uint32_t dd = ldg32(b), s0 = ldg32(b + 4), s1 = ldg32(b + 8), s2 = ldg32(b + 12);
 	uint32_t sc, mn;
 	if (sub < 4) {
 		sc = byte_of(s0, sub) & 63u;
@@ -236,8 +216,8 @@ __device__ __forceinline__ void k4_scale(const uint8_t *b, int sub, float *a, fl
 		sc = (byte_of(s2, sub - 4) & 15u) | (byte_of(s0, sub - 4) >> 6) << 4;
 		mn = (byte_of(s2, sub - 4) >> 4) | (byte_of(s1, sub - 4) >> 6) << 4;
 	}
-	*a = h2f(dd) * u2f(sc);
-	*m = -h2f(dd >> 16) * u2f(mn);
+	*a = h_lo(dd) * u2f(sc);
+	*m = -h_hi(dd) * u2f(mn);
 }
 
 template <> struct Slab<M40_TYPE_Q4_K> {
@@ -246,7 +226,7 @@ template <> struct Slab<M40_TYPE_Q4_K> {
 	{
 		const uint8_t *b = row + (k0 / 256) * 144;
 		const int j = k0 % 256, pair = j >> 6, hi = (j >> 5) & 1;
-		uint32_t w = ld32(b + 16 + 32 * pair + 4 * q);
+		uint32_t w = ldg32(b + 16 + 32 * pair + 4 * q);
 		float a, m;
 		k4_scale(b, 2 * pair + hi, &a, &m);
 #pragma unroll
@@ -261,7 +241,7 @@ template <> struct Slab<M40_TYPE_Q5_K> {
 	{
 		const uint8_t *b = row + (k0 / 256) * 176;
 		const int j = k0 % 256, pair = j >> 6, hi = (j >> 5) & 1, hs = 2 * pair + hi;
-		uint32_t w = ld32(b + 48 + 32 * pair + 4 * q), qh = ld32(b + 16 + 4 * q);
+		uint32_t w = ldg32(b + 48 + 32 * pair + 4 * q), qh = ldg32(b + 16 + 4 * q);
 		float a, m;
 		k4_scale(b, hs, &a, &m);
 #pragma unroll
@@ -276,10 +256,10 @@ template <> struct Slab<M40_TYPE_Q6_K> {
 	{
 		const uint8_t *b = row + (k0 / 256) * 210;
 		const int j = k0 % 256, half = j >> 7, g = (j & 127) >> 5;
-		uint32_t ql = ld32_2(b + 64 * half + 32 * (g & 1) + 4 * q), qh = ld32_2(b + 128 + 32 * half + 4 * q);
+		uint32_t ql = ld32a2(b + 64 * half + 32 * (g & 1) + 4 * q), qh = ld32a2(b + 128 + 32 * half + 4 * q);
 		/* the signed scale plus 128 (its top bit flipped) */
 		uint32_t sc = ld8(b + 192 + 8 * half + 2 * g + (q >> 2)) ^ 0x80u;
-		float a = h2f(ld16(b + 208)) * (u2f(sc) - 128.0f);
+		float a = h_lo(ldg16(b + 208)) * (u2f(sc) - 128.0f);
 #pragma unroll
 		for (int i = 0; i < 4; i++) {
 			uint32_t u = ((byte_of(ql, i) >> (4 * (g >> 1))) & 15u) | ((byte_of(qh, i) >> (2 * g)) & 3u) << 4;

@@ -25,6 +25,35 @@ __device__ __forceinline__ float m40q_h2f_u16(uint16_t h)
 	return __half2float(__ushort_as_half(h));
 }
 
+/* The two halves of a word as FP16 values. */
+__device__ __forceinline__ float h_lo(uint32_t w)
+{
+	return __half2float(__ushort_as_half((unsigned short)(w & 0xFFFF)));
+}
+
+__device__ __forceinline__ float h_hi(uint32_t w)
+{
+	return __half2float(__ushort_as_half((unsigned short)(w >> 16)));
+}
+
+/* Loads of weight bytes through the read-only data cache. */
+__device__ __forceinline__ uint32_t ldg16(const uint8_t *p)
+{
+	return __ldg((const unsigned short *)p);
+}
+
+__device__ __forceinline__ uint32_t ldg32(const uint8_t *p)
+{
+	return __ldg((const unsigned int *)p);
+}
+
+/* 4 bytes from a 2-byte aligned address */
+__device__ __forceinline__ uint32_t ld32a2(const uint8_t *p)
+{
+	const unsigned short *h = (const unsigned short *)p;
+	return __byte_perm((uint32_t)__ldg(h), (uint32_t)__ldg(h + 1), 0x5410);
+}
+
 /* IQ4_NL's non-linear 4-bit levels. */
 __device__ __constant__ static const signed char m40q_iq4nl[16] = {
 	-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113

@@ -117,16 +117,6 @@ __device__ __forceinline__ uint32_t spread4(uint32_t t)
 	return ((t * 0x00204081u) & 0x01010101u) << 4;
 }
 
-__device__ __forceinline__ float h_lo(uint32_t w)
-{
-	return __half2float(__ushort_as_half((unsigned short)(w & 0xFFFF)));
-}
-
-__device__ __forceinline__ float h_hi(uint32_t w)
-{
-	return __half2float(__ushort_as_half((unsigned short)(w >> 16)));
-}
-
 /*
  * One struct per format: QK columns per block, BYTES per block, CPB chunks
  * per block (one lane does one chunk), SX whether the kernel needs x-sums,
@@ -806,18 +796,6 @@ static m40_status mv_typed(m40_backend *be, const m40_weight *w, const float *x,
  * normalizes first: more kernels to compile for a smaller gain). */
 #define MV_NORM_MAX 2
 #define FB2_UNIT (1.0f / 65536.0f)
-
-/* 4 bytes from a 2-byte aligned address */
-__device__ __forceinline__ uint32_t ld32a2(const uint8_t *p)
-{
-	const unsigned short *h = (const unsigned short *)p;
-	return __byte_perm((uint32_t)__ldg(h), (uint32_t)__ldg(h + 1), 0x5410);
-}
-
-__device__ __forceinline__ uint32_t ldg32(const uint8_t *p)
-{
-	return __ldg((const unsigned int *)p);
-}
 
 /* the 4 bytes of v (each < 128) as FB2 floats into f[0..3] */
 __device__ __forceinline__ void fb2x4(uint32_t v, float *f)
