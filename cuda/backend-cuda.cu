@@ -458,9 +458,9 @@ static m40_status cu_matmul_add(m40_backend *be, const m40_weight *w, const floa
 	m40_status st = m40c_matvec_fused(be, M40C_FUSE_ADD, &w, 1, x, NULL, 0.0f, &y, n);
 	if (st != M40_E_UNSUPPORTED)
 		return st;
-	/* batches past the matrix-vector kernels: batch-matmul.cu adds in place */
-	if (n > be->mv_batch && m40c_type_ok(w->type) &&
-	    (st = m40c_batch_matmul(be, w, x, y, n, 1)) != M40_E_UNSUPPORTED)
+	/* batches past the matrix-vector kernels: batch-matmul.cu adds in place
+	 * (a type it does not take goes on to cu_matmul, which reports it) */
+	if (n > be->mv_batch && (st = m40c_batch_matmul(be, w, x, y, n, 1)) != M40_E_UNSUPPORTED)
 		return st;
 	if ((st = cu_matmul(be, w, x, tmp, n)) != M40_OK)
 		return st;
