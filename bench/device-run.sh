@@ -6,7 +6,8 @@
 #
 #   sh bench/device-run.sh [PHASES]     PHASES: build,test,ptx,ncu,mv,engine,models,long,bench,sanitize
 #                                       (default all), and on request: prof (ncu: one 7B Q4_K_M
-#                                       decode step by kernel; warp stalls of the Q4_K kernel),
+#                                       decode step by kernel; all sections of the Q4_K, Q4_0 and
+#                                       F16 kernels for one sequence, their warp stalls),
 #                                       batch (7B Q4_K_M batched generation at 1-64 sequences
 #                                       for several matrix-vector/batch-matmul crossovers)
 #
@@ -115,16 +116,30 @@ if has bench; then
 	cat /tmp/m40-bench-out/*.bench /tmp/m40-bench-out/card.txt >>"$OUT/bench.log" 2>/dev/null
 fi
 if has prof; then
+	f=${TMPDIR:-/tmp}/m40-bench/llama2-7b-q4_k_m.gguf
+	mkdir -p "$(dirname "$f")"
+	test -s "$f" || python3 "$carry/shared/bench/mksynth.py" llama2-7b q4_k_m "$f" \
+		--donor "$carry/shared/models/llama-2-tiny-random.gguf" >/dev/null 2>&1
 	say "ncu: one decode step by kernel (tg 2: 4 steps), 7B Q4_K_M"
 	timeout 240 ncu --metrics gpu__time_duration.sum --csv --log-file "$OUT/step.csv" \
-		bench/m40-bench /tmp/m40-bench/llama2-7b-q4_k_m.gguf cuda tg 2 >/dev/null 2>&1
+		bench/m40-bench "$f" cuda tg 2 >/dev/null 2>&1
 	python3 "$here/dev/cuda/kernel-times.py" "$OUT/step.csv" | tee -a "$log"
-	say "ncu: Q4_K matrix-vector kernel, n = 1, warp states"
-	timeout 120 ncu --section WarpStateStats --section Occupancy --section LaunchStats \
-		--section SpeedOfLight --section MemoryWorkloadAnalysis --kernel-name-base demangled \
-		-k regex:"mvq_kernel<\(int\)12, \(int\)1, \(int\)8" -c 1 tests/cuda-ops once >"$OUT/ncu-q4k.txt" 2>&1
-	grep -E "Duration|Throughput|Occupancy|Registers|Stall|Warp Cycles|Block Limit|Waves|Eligible|Issued" \
-		"$OUT/ncu-q4k.txt" | head -60 | tee -a "$log"
+	# every section of the n = 1 kernels of Q4_K, Q4_0 and F16 (type
+	# numbers 12, 2, 1) on the 7B shapes; the raw stall metrics of the
+	# 4096 x 4096 Q4_K and Q4_0 launches
+	for t in 12 2 1; do
+		say "ncu: matrix-vector kernel of type $t, n = 1, full set"
+		timeout 150 ncu --set full --kernel-name-base demangled -c 4 \
+			-k regex:"mvq_kernel<\(int\)$t, \(int\)1, " tests/cuda-ops once >"$OUT/ncu-t$t.txt" 2>&1
+		grep -E "^  [a-z]|Duration|DRAM Throughput|Registers Per|Achieved Occupancy|Issue Slots Busy|No Eligible|Active Warps Per|Eligible Warps|Warp Cycles Per Issued|Waves Per SM" \
+			"$OUT/ncu-t$t.txt" | tee -a "$log"
+	done
+	for t in 12 2; do
+		timeout 100 ncu --section WarpStateStats --page raw --kernel-name-base demangled -c 1 \
+			-k regex:"mvq_kernel<\(int\)$t, \(int\)1, " tests/cuda-ops once >"$OUT/raw-t$t.txt" 2>&1
+		grep -E "issue_stalled.*per_issue_active|issue_active.avg|warps_active.avg" "$OUT/raw-t$t.txt" |
+			awk '$NF + 0 >= 0.05' | tee -a "$log"
+	done
 fi
 has sanitize && run 150 "compute-sanitizer memcheck, tests/cuda-ops" compute-sanitizer --tool memcheck \
 	--print-limit 5 tests/cuda-ops
