@@ -3,14 +3,21 @@
  * batches of up to M40_CUDA_MV_BATCH sequences, straight from the GGUF
  * blocks.
  *
- * A thread block owns 64 rows.  For each 32-column slab, its 64 threads
- * dequantize the 64 x 32 weights into shared memory, four a thread at a
- * time (eight threads a row read its block's bytes side by side, so a
- * warp's loads touch four rows, not 32); then they multiply the slab with
- * the batch's x slab from register tiles (4 or 8 rows x 4 or 8 sequences),
- * as an SGEMM does.  A weight thus costs a few instructions to decode once
- * and n FFMAs, where the matrix-vector kernels (matvec.cu) decode it once a
- * pass of at most M40_CUDA_MV_MAX sequences and load every lane's own x.
+ * Up to 16 sequences (bmq_kernel): a thread block owns 64 rows; for each
+ * 32-column slab, a thread dequantizes 8 weights of each of 4 rows into
+ * registers (four threads a row read its block's bytes side by side, so a
+ * warp's loads touch eight rows, not 32) and multiplies them with the
+ * batch's x for those 8 columns, read from shared memory; the 4 threads of
+ * a row add up their sums at the end.
+ *
+ * 17 to 64 sequences (bmm_kernel): a thread block owns 64 rows.  For each
+ * slab, its 64 threads dequantize the 64 x 32 weights into shared memory,
+ * again four a thread at a time; then they multiply the slab with the x
+ * slab from register tiles (8 rows x 4 or 8 sequences), as an SGEMM does.
+ *
+ * Either way a weight costs a few instructions to decode once and n FFMAs,
+ * where the matrix-vector kernels (matvec.cu) decode it once a pass of at
+ * most M40_CUDA_MV_MAX sequences and load every lane's own x.
  * Where the rows alone give too few thread blocks to fill the card, K is
  * split across blocks: their partial sums go to the weight-tile scratch
  * and a second kernel adds them up, in a fixed order.
@@ -207,7 +214,8 @@ template <> struct Slab<M40_TYPE_Q3_K> {
  * run time, would go to local memory) */
 __device__ __forceinline__ void k4_scale(const uint8_t *b, int sub, float *a, float *m)
 {
-	uint32_t dd = ldg32(b), s0 = ldg32(b + 4), s1 = ldg32(b + 8), s2 = ldg32(b + 12);
+	const uint4 h = __ldg((const uint4 *)b); /* Q4_K, Q5_K super-blocks are 16-byte aligned (A) */
+	const uint32_t dd = h.x, s0 = h.y, s1 = h.z, s2 = h.w;
 	uint32_t sc, mn;
 	if (sub < 4) {
 		sc = byte_of(s0, sub) & 63u;
@@ -281,13 +289,13 @@ __device__ __forceinline__ void slab_quad<M40_TYPE_IQ4_NL>(const uint8_t *row, i
 	Slab<M40_TYPE_IQ4_NL>::quad(row, k0, q, v, levels);
 }
 
-/* Register tiles: NT sequences a block (16, 32 or 64), each thread TM rows
- * x TN sequences, the 64 threads covering 64 x NT.  A thread's rows are MT
+/* Register tiles: NT sequences a block (32 or 64), each thread TM rows x
+ * TN sequences, the 64 threads covering 64 x NT.  A thread's rows are MT
  * apart and its sequences come in runs of 4, so that the float4 loads of a
  * quarter warp from shared memory touch every bank at most once. */
 template <int NT> struct Tile {
 	enum {
-		TM = NT == 16 ? 4 : 8,
+		TM = 8,
 		TN = NT == 64 ? 8 : 4,
 		MT = BM / TM,    /* threads along the rows */
 		XS = NT + 4      /* floats a row of the x slab */
@@ -402,6 +410,150 @@ bmm_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 	}
 }
 
+/*
+ * Up to 16 sequences: each weight is used by few sequences, so the slab
+ * need not go through shared memory.  A thread block owns QM rows; a
+ * thread dequantizes quads q and q + 4 (q = t % 4) of rows t / 4 + 16 i
+ * (i < 4) into registers and multiplies those 32 weights with the NS
+ * sequences' x of their 8 columns, read from shared memory as float4s of 4
+ * sequences (lanes of the same q read the same words).  The 4 threads of a
+ * row add up their sums once, at the end, by shuffles.  Per slab a thread
+ * pays 8 quads, NS FFMAs a weight and NS / 4 loads a column from shared
+ * memory, where bmm_kernel also stores and reloads every weight.  Its
+ * first version (one quad of 4 rows a thread, 32-row blocks) took 8
+ * sequences from 545 to 675 t/s on the H100 (7B Q4_K_M, in turn in one
+ * call), 16 from 1051 to 1061.
+ */
+/* Quads a thread takes of each of its rows: q and q + 4 share their
+ * block's scale (and, in the 32-weight formats, their words), which the
+ * compiler then decodes once.  On the H100 (in turn in one call) 2 took 16
+ * sequences from 1050 to 1140 t/s and Q4_K's products at n = 16 from 446
+ * to 404 us against 1 quad a thread. */
+#define QP 2
+#define QTR (8 / QP)          /* threads a row */
+#define QRT 4                 /* rows a thread */
+#define QM (THREADS / QTR * QRT) /* rows a thread block of bmq_kernel */
+/* the x slab in shared memory: (column c, sequence s); the pad after every
+ * 8 columns puts the float4s of the 8 quads' columns in distinct banks */
+#define XSG (BK * 4 + 16)
+__device__ __forceinline__ int xs_at(int c, int s)
+{
+	return (s >> 2) * XSG + 4 * c + 4 * (c >> 3) + (s & 3);
+}
+
+/* One round of the sums over lanes: v[0..M) of this lane and of lane ^ O;
+ * the lane with bit O set keeps the upper half, the other the lower, in
+ * v[0..M / 2). */
+template <int M, int O, int NV>
+__device__ __forceinline__ void half_sum(float (&v)[NV], int lane)
+{
+	const bool up = lane & O;
+#pragma unroll
+	for (int i = 0; i < M / 2; i++) {
+		float send = up ? v[i] : v[i + M / 2];
+		float keep = up ? v[i + M / 2] : v[i];
+		v[i] = keep + __shfl_xor_sync(0xffffffffu, send, O);
+	}
+}
+
+template <int T, int NS>
+__global__ void __launch_bounds__(THREADS)
+bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, const float *__restrict__ x, int n,
+	float *__restrict__ y, int add, int sps, float *__restrict__ part)
+{
+	enum { XU = NS / 8, NV = QRT * NS, RG = THREADS / QTR };
+	__shared__ __align__(16) float xs[2][NS / 4 * XSG];
+	__shared__ float levels[16];
+	const int t = threadIdx.x, tq = t % QTR, rg = t / QTR;
+	const int row0 = blockIdx.x * QM, z = blockIdx.z;
+	const int s0 = z * sps, s1 = min(K / BK, s0 + sps);
+	/* quads tq + QTR h of rows rg + RG i; rows past the end repeat the last
+	 * one (their sums are not stored) */
+	const uint8_t *wr[QRT];
+#pragma unroll
+	for (int i = 0; i < QRT; i++)
+		wr[i] = w + (size_t)min(row0 + rg + RG * i, rows - 1) * row_bytes;
+	if (T == M40_TYPE_IQ4_NL && t < 16)
+		levels[t] = (float)m40q_iq4nl[t];
+	/* x: the float4 at column 4 (t % 8) of sequences t / 8 + 8 u */
+	const int xc = t % 8, xq = t / 8;
+	const float4 *xp[XU];
+#pragma unroll
+	for (int u = 0; u < XU; u++)
+		xp[u] = (const float4 *)(x + (size_t)min(xq + 8 * u, n - 1) * K) + xc;
+	float acc[NV];
+#pragma unroll
+	for (int i = 0; i < NV; i++)
+		acc[i] = 0.0f;
+	int buf = 0;
+	for (int sl = s0; sl < s1; sl++, buf ^= 1) {
+		const int k0 = sl * BK;
+		float4 xv[XU];
+#pragma unroll
+		for (int u = 0; u < XU; u++)
+			xv[u] = xq + 8 * u < n ? __ldg(xp[u] + k0 / 4) : make_float4(0, 0, 0, 0);
+		if (T == M40_TYPE_IQ4_NL && sl == s0)
+			__syncthreads(); /* levels are set */
+		float v[QRT][QP][4];
+#pragma unroll
+		for (int i = 0; i < QRT; i++)
+#pragma unroll
+			for (int h = 0; h < QP; h++)
+				slab_quad<T>(wr[i], k0, tq + QTR * h, v[i][h], levels);
+		/* xs[buf] was last read two slabs ago, before the barrier below
+		 * that every thread passed in the slab before */
+#pragma unroll
+		for (int u = 0; u < XU; u++) {
+			float *d = xs[buf];
+			const int s = xq + 8 * u;
+			d[xs_at(4 * xc, s)] = xv[u].x;
+			d[xs_at(4 * xc + 1, s)] = xv[u].y;
+			d[xs_at(4 * xc + 2, s)] = xv[u].z;
+			d[xs_at(4 * xc + 3, s)] = xv[u].w;
+		}
+		__syncthreads();
+#pragma unroll
+		for (int h = 0; h < QP; h++)
+#pragma unroll
+			for (int kk = 0; kk < 4; kk++)
+#pragma unroll
+				for (int g = 0; g < NS / 4; g++) {
+					const float4 f = *(const float4 *)&xs[buf][xs_at(4 * (tq + QTR * h) + kk, 4 * g)];
+#pragma unroll
+					for (int i = 0; i < QRT; i++) {
+						float *a = acc + i * NS + 4 * g;
+						a[0] = fmaf(v[i][h][kk], f.x, a[0]);
+						a[1] = fmaf(v[i][h][kk], f.y, a[1]);
+						a[2] = fmaf(v[i][h][kk], f.z, a[2]);
+						a[3] = fmaf(v[i][h][kk], f.w, a[3]);
+					}
+				}
+	}
+	/* the sums over the row's QTR lanes: each round hands half of the
+	 * values to the partner lane and keeps the other half, so lane tq ends
+	 * with acc[NV / QTR * tq ..] */
+	if (QTR == 8) {
+		half_sum<NV, 4>(acc, tq);
+		half_sum<NV / 2, 2>(acc, tq);
+		half_sum<NV / 4, 1>(acc, tq);
+	} else {
+		half_sum<NV, 2>(acc, tq);
+		half_sum<NV / 2, 1>(acc, tq);
+	}
+#pragma unroll
+	for (int j = 0; j < NV / QTR; j++) {
+		const int f = NV / QTR * tq + j, r = row0 + rg + RG * (f / NS), s = f % NS;
+		if (r >= rows || s >= n)
+			continue;
+		if (part != NULL)
+			part[((size_t)z * n + s) * rows + r] = acc[j];
+		else if (add)
+			y[(size_t)s * rows + r] += acc[j];
+		else
+			y[(size_t)s * rows + r] = acc[j];
+	}
+}
+
 /* y[i] (+)= the sum over the splits of part[z][i], z in order. */
 __global__ void bmm_sum(const float *__restrict__ part, int splits, size_t m, float *__restrict__ y, int add)
 {
@@ -417,9 +569,9 @@ __global__ void bmm_sum(const float *__restrict__ part, int splits, size_t m, fl
 /* Splits of K: enough thread blocks for about 8 a multiprocessor, each
  * split at least 4 slabs, the partial sums within the weight-tile
  * scratch (whose size the memory estimate counts). */
-static int bmm_splits(const m40_backend *be, int rows, int K, int n)
+static int bmm_splits(const m40_backend *be, int rows, int bm, int K, int n)
 {
-	const int slabs = K / BK, blocks = (rows + BM - 1) / BM;
+	const int slabs = K / BK, blocks = (rows + bm - 1) / bm;
 	const int want = 8 * (be->sm_count > 0 ? be->sm_count : 16);
 	int s = (want + blocks - 1) / blocks;
 	if (s > slabs / 4)
@@ -430,11 +582,13 @@ static int bmm_splits(const m40_backend *be, int rows, int K, int n)
 	return s < 1 ? 1 : s;
 }
 
+/* NT: bmm_kernel's tile for 32 or 64 sequences; negative: bmq_kernel for
+ * -NT (8 or 16) */
 template <int T, int NT>
 static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *x, float *y, int n, int add)
 {
-	const int rows = (int)w->rows, K = (int)w->cols, slabs = K / BK;
-	int splits = bmm_splits(be, rows, K, n);
+	const int rows = (int)w->rows, K = (int)w->cols, slabs = K / BK, bm = NT < 0 ? QM : BM;
+	int splits = bmm_splits(be, rows, bm, K, n);
 	const int sps = (slabs + splits - 1) / splits;
 	splits = (slabs + sps - 1) / sps;
 	float *part = NULL;
@@ -445,9 +599,13 @@ static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *
 			return st;
 		part = be->tile;
 	}
-	dim3 grid((unsigned)((rows + BM - 1) / BM), 1, (unsigned)splits);
-	bmm_kernel<T, NT><<<grid, THREADS, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes, rows, K, x, n, y,
-		add, sps, part);
+	dim3 grid((unsigned)((rows + bm - 1) / bm), 1, (unsigned)splits);
+	if (NT < 0)
+		bmq_kernel<T, (NT < 0 ? -NT : 8)><<<grid, THREADS, 0, be->stream>>>((const uint8_t *)w->data,
+			w->row_bytes, rows, K, x, n, y, add, sps, part);
+	else
+		bmm_kernel<T, (NT > 0 ? NT : 32)><<<grid, THREADS, 0, be->stream>>>((const uint8_t *)w->data,
+			w->row_bytes, rows, K, x, n, y, add, sps, part);
 	if (part != NULL) {
 		size_t m = (size_t)n * rows;
 		bmm_sum<<<(unsigned)((m + 255) / 256), 256, 0, be->stream>>>(part, splits, m, y, add);
@@ -460,8 +618,10 @@ static m40_status bmm_typed(m40_backend *be, const m40_weight *w, const float *x
 {
 	if ((uintptr_t)w->data % Slab<T>::A || w->row_bytes % Slab<T>::A)
 		return M40_E_UNSUPPORTED;
+	if (n <= 8)
+		return bmm_launch<T, -8>(be, w, x, y, n, add);
 	if (n <= 16)
-		return bmm_launch<T, 16>(be, w, x, y, n, add);
+		return bmm_launch<T, -16>(be, w, x, y, n, add);
 	if (n <= 32)
 		return bmm_launch<T, 32>(be, w, x, y, n, add);
 	return bmm_launch<T, 64>(be, w, x, y, n, add);
