@@ -441,21 +441,6 @@ __device__ __forceinline__ int xs_at(int c, int s)
 	return (s >> 2) * XSG + 4 * c + 4 * (c >> 3) + (s & 3);
 }
 
-/* One round of the sums over lanes: v[0..M) of this lane and of lane ^ O;
- * the lane with bit O set keeps the upper half, the other the lower, in
- * v[0..M / 2). */
-template <int M, int O, int NV>
-__device__ __forceinline__ void half_sum(float (&v)[NV], int lane)
-{
-	const bool up = lane & O;
-#pragma unroll
-	for (int i = 0; i < M / 2; i++) {
-		float send = up ? v[i] : v[i + M / 2];
-		float keep = up ? v[i + M / 2] : v[i];
-		v[i] = keep + __shfl_xor_sync(0xffffffffu, send, O);
-	}
-}
-
 template <int T, int NS>
 __global__ void __launch_bounds__(THREADS)
 bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, const float *__restrict__ x, int n,
@@ -533,12 +518,12 @@ bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 	 * values to the partner lane and keeps the other half, so lane tq ends
 	 * with acc[NV / QTR * tq ..] */
 	if (QTR == 8) {
-		half_sum<NV, 4>(acc, tq);
-		half_sum<NV / 2, 2>(acc, tq);
-		half_sum<NV / 4, 1>(acc, tq);
+		lanes_half_sum<NV, 4>(acc, tq);
+		lanes_half_sum<NV / 2, 2>(acc, tq);
+		lanes_half_sum<NV / 4, 1>(acc, tq);
 	} else {
-		half_sum<NV, 2>(acc, tq);
-		half_sum<NV / 2, 1>(acc, tq);
+		lanes_half_sum<NV, 2>(acc, tq);
+		lanes_half_sum<NV / 2, 1>(acc, tq);
 	}
 #pragma unroll
 	for (int j = 0; j < NV / QTR; j++) {

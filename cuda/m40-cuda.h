@@ -140,6 +140,22 @@ __device__ __forceinline__ float warp_sum(float v)
 		v += __shfl_xor_sync(0xffffffffu, v, o);
 	return v;
 }
+
+/* One round of sums over lanes: v[0..M) of this lane and of lane ^ O; the
+ * lane with bit O set keeps the upper half, the other the lower, in
+ * v[0..M / 2).  Rounds of O = 16, 8, ... leave each lane the full sum of
+ * its own share of the values in fewer shuffles than separate sums. */
+template <int M, int O, int NV>
+__device__ __forceinline__ void lanes_half_sum(float (&v)[NV], int lane)
+{
+	const bool up = lane & O;
+#pragma unroll
+	for (int i = 0; i < M / 2; i++) {
+		float send = up ? v[i] : v[i + M / 2];
+		float keep = up ? v[i + M / 2] : v[i];
+		v[i] = keep + __shfl_xor_sync(0xffffffffu, send, O);
+	}
+}
 #endif
 
 #endif

@@ -1314,10 +1314,28 @@ __device__ __forceinline__ float qfold(const float (&f)[Q<T>::W], const float (&
 	return a;
 }
 
-/* v[0..R) summed over the warp, R a power of 2 up to 32: each step halves
- * the set a lane keeps (lanes with the step's bit set keep the upper half),
- * so lane l ends with the sum of v[l / (32 / R)] in fewer shuffles than R
+/* v[0..R) summed over the warp, R a power of 2 up to 32: rounds of
+ * lanes_half_sum while more than one value is left, then plain sums, so
+ * lane l ends with the sum of v[l / (32 / R)] in fewer shuffles than R
  * separate sums. */
+template <int N, int O> struct RowRounds {
+	template <int R> static __device__ __forceinline__ float run(float (&t)[R], int lane)
+	{
+		lanes_half_sum<N, O>(t, lane);
+		return RowRounds<N / 2, O / 2>::run(t, lane);
+	}
+};
+template <int O> struct RowRounds<1, O> {
+	template <int R> static __device__ __forceinline__ float run(float (&t)[R], int lane)
+	{
+		t[0] += __shfl_xor_sync(0xffffffffu, t[0], O);
+		return RowRounds<1, O / 2>::run(t, lane);
+	}
+};
+template <> struct RowRounds<1, 0> {
+	template <int R> static __device__ __forceinline__ float run(float (&t)[R], int lane) { return t[0]; }
+};
+
 template <int R>
 __device__ __forceinline__ float warp_sum_rows(const float (&v)[R], int lane)
 {
@@ -1325,22 +1343,7 @@ __device__ __forceinline__ float warp_sum_rows(const float (&v)[R], int lane)
 #pragma unroll
 	for (int i = 0; i < R; i++)
 		t[i] = v[i];
-#pragma unroll
-	for (int o = 16, n = R; o > 0; o >>= 1) {
-		if (n > 1) {
-			const bool up = lane & o;
-#pragma unroll
-			for (int i = 0; i < n / 2; i++) {
-				float send = up ? t[i] : t[i + n / 2];
-				float keep = up ? t[i + n / 2] : t[i];
-				t[i] = keep + __shfl_xor_sync(0xffffffffu, send, o);
-			}
-			n /= 2;
-		} else {
-			t[0] += __shfl_xor_sync(0xffffffffu, t[0], o);
-		}
-	}
-	return t[0];
+	return RowRounds<R, 16>::run(t, lane);
 }
 
 /* Rows a thread block.  One sequence: 8, except F16 and BF16 (4).  On the
