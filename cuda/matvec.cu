@@ -821,20 +821,53 @@ __device__ __forceinline__ void fd2x4(uint32_t v, float *f)
 	f[2] = FD2(v, 2);
 	f[3] = FD2(v, 3);
 }
-/* for the FD2 formats: x scale, chain start per unit of (scaled) sum x for
- * a zero point of 128, and the factor of the whole sum */
+/* for the FD2 formats: x scale, chain start per unit of sum x for a zero
+ * point of 128, and the factor of the whole sum */
 #define FD2_XS 1267650600228229401496703205376.0f /* 2^100 */
-#define FD2_OFF (-1.17549435082228750797e-38f)    /* -128 * 2^-133 = -2^-126 */
+#define FD2_OFF (-1.49011611938476562500e-08f)    /* -128 * 2^-133 * 2^100 = -2^-26 */
 #define FD2_UNIT 8589934592.0f                    /* 2^133 / 2^100 */
+
+/* A field of bits 0..23 of v, the rest masked off, read as a float is
+ * field * 2^-149: a denormal, or from bit 23 on the smallest normal
+ * exponent, where the value stays linear (as for FD2).  So a 4-bit or
+ * 2-bit weight at bit p becomes a float with one LOP and no PRMT or shift
+ * (a field above bit 23 takes one shift a word first).  x is loaded times
+ * 2^(FA_E - p) for the field it meets, so every product is x * q *
+ * 2^(FA_E - 149) whatever p; FA_E = 80 keeps x * 2^80 finite (x up to
+ * 2^48) and the sums normal numbers. */
+#define FA(v, mask) __uint_as_float((v) & (mask))
+#define FA_E 80
+#define FA_UNIT 590295810358705651712.0f /* 2^(149 - FA_E) = 2^69 */
+/* 2^(FA_E - bit) for a field at bit (folded to a constant once the
+ * loops that ask are unrolled); bit: that of byte b's field at bit s of
+ * the byte, byte 3 read from v >> 8 */
+__device__ __forceinline__ float fa_xs(int b, int s)
+{
+	return __int_as_float((127 + FA_E - ((b == 3 ? 16 : 8 * b) + s)) << 23);
+}
+
+/* the 8 nibbles of u: lo[b] = low nibble of byte b, hi[b] = high nibble */
+__device__ __forceinline__ void fa_nibbles(uint32_t u, float *lo, float *hi)
+{
+	uint32_t t = u >> 8;
+	lo[0] = FA(u, 0x0000000Fu);
+	lo[1] = FA(u, 0x00000F00u);
+	lo[2] = FA(u, 0x000F0000u);
+	lo[3] = FA(t, 0x000F0000u);
+	hi[0] = FA(u, 0x000000F0u);
+	hi[1] = FA(u, 0x0000F000u);
+	hi[2] = FA(u, 0x00F00000u);
+	hi[3] = FA(t, 0x00F00000u);
+}
 
 /*
  * One struct per format.  QK columns and BYTES bytes a block, LPB lanes a
  * block, W columns a lane (col0(p) + coff(i), i < W / 4: pieces of 4), G
  * scale groups among them, NRAW raw words a lane loads per row (load issues
- * them; decode turns them into f, dA and nS).  XS is the factor x is
- * loaded with, OFF the chain start per unit of (loaded) sum x (0: no x sums
- * needed), NS whether there is a minimum term, UNIT the factor of the
- * whole sum.
+ * them; decode turns them into f, dA and nS).  xs(i) is the factor
+ * x's element i is loaded with, OFF the chain start per unit of sum x (0:
+ * no x sums needed), NS whether there is a minimum term, UNIT the factor
+ * of the whole sum.
  */
 template <int T> struct Q;
 
@@ -842,7 +875,8 @@ template <int T> struct Q;
  * 128 + 4p.. (8-byte loads; a warp's x load is 512 contiguous bytes). */
 template <> struct Q<M40_TYPE_F16> {
 	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, NS = 0, ALIGN = 8, NRAW = 4 };
-	static constexpr float OFF = 0.0f, UNIT = 1.0f, XS = 1.0f;
+	static constexpr float OFF = 0.0f, UNIT = 1.0f;
+	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return 128 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -864,7 +898,8 @@ template <> struct Q<M40_TYPE_F16> {
 
 template <> struct Q<M40_TYPE_BF16> {
 	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, NS = 0, ALIGN = 8, NRAW = 4 };
-	static constexpr float OFF = 0.0f, UNIT = 1.0f, XS = 1.0f;
+	static constexpr float OFF = 0.0f, UNIT = 1.0f;
+	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return 128 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -889,7 +924,8 @@ template <> struct Q<M40_TYPE_BF16> {
 #define Q32_COFF(i) (8 * ((i) & 1) + 16 * ((i) >> 1))
 template <> struct Q<M40_TYPE_Q4_0> {
 	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
-	static constexpr float OFF = -136.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
+	static constexpr float OFF = -8.0f / FA_UNIT, UNIT = FA_UNIT;
+	static __device__ __forceinline__ float xs(int i) { return fa_xs(i & 3, i >= 8 ? 4 : 0); }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -902,17 +938,16 @@ template <> struct Q<M40_TYPE_Q4_0> {
 		float (&nS)[G])
 	{
 #pragma unroll
-		for (int m = 0; m < 2; m++) {
-			fb2x4(w[1 + m] & 0x0F0F0F0Fu, f + 4 * m);
-			fb2x4((w[1 + m] >> 4) & 0x0F0F0F0Fu, f + 8 + 4 * m);
-		}
+		for (int m = 0; m < 2; m++)
+			fa_nibbles(w[1 + m], f + 4 * m, f + 8 + 4 * m);
 		dA[0] = h_lo(w[0]);
 	}
 };
 
 template <> struct Q<M40_TYPE_Q4_1> {
 	enum { QK = 32, BYTES = 20, LPB = 2, W = 16, G = 1, NS = 1, ALIGN = 4, NRAW = 3 };
-	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
+	static constexpr float OFF = 0.0f, UNIT = FA_UNIT;
+	static __device__ __forceinline__ float xs(int i) { return fa_xs(i & 3, i >= 8 ? 4 : 0); }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -925,10 +960,8 @@ template <> struct Q<M40_TYPE_Q4_1> {
 		float (&nS)[G])
 	{
 #pragma unroll
-		for (int k = 0; k < 2; k++) {
-			fb2x4(w[1 + k] & 0x0F0F0F0Fu, f + 4 * k);
-			fb2x4((w[1 + k] >> 4) & 0x0F0F0F0Fu, f + 8 + 4 * k);
-		}
+		for (int k = 0; k < 2; k++)
+			fa_nibbles(w[1 + k], f + 4 * k, f + 8 + 4 * k);
 		dA[0] = h_lo(w[0]);
 		nS[0] = h_hi(w[0]);
 	}
@@ -936,7 +969,8 @@ template <> struct Q<M40_TYPE_Q4_1> {
 
 template <> struct Q<M40_TYPE_Q5_0> {
 	enum { QK = 32, BYTES = 22, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 4 };
-	static constexpr float OFF = -144.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
+	static constexpr float OFF = -144.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -962,7 +996,8 @@ template <> struct Q<M40_TYPE_Q5_0> {
 
 template <> struct Q<M40_TYPE_Q5_1> {
 	enum { QK = 32, BYTES = 24, LPB = 2, W = 16, G = 1, NS = 1, ALIGN = 4, NRAW = 4 };
-	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -991,7 +1026,8 @@ template <> struct Q<M40_TYPE_Q5_1> {
  * all 8 bits: FD2 floats. */
 template <> struct Q<M40_TYPE_IQ4_NL> {
 	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
-	static constexpr float OFF = FD2_OFF, UNIT = FD2_UNIT, XS = FD2_XS;
+	static constexpr float OFF = FD2_OFF, UNIT = FD2_UNIT;
+	static __device__ __forceinline__ float xs(int) { return FD2_XS; }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1004,10 +1040,18 @@ template <> struct Q<M40_TYPE_IQ4_NL> {
 #pragma unroll
 		for (int m = 0; m < 2; m++) {
 			/* bytes b0..b3: nibbles (lo, hi) of each; the lookup of a
-			 * 16-bit selector yields levels of lo0 hi0 lo1 hi1 */
+			 * 16-bit selector yields levels of lo0 hi0 lo1 hi1, and
+			 * FD2 takes any byte (no PRMT to regroup them) */
 			uint32_t u0 = iq4_lookup(w[1 + m] & 0xFFFF), u1 = iq4_lookup(w[1 + m] >> 16);
-			fd2x4(__byte_perm(u0, u1, 0x6420), f + 4 * m);
-			fd2x4(__byte_perm(u0, u1, 0x7531), f + 8 + 4 * m);
+			float *lo = f + 4 * m, *hi = f + 8 + 4 * m;
+			lo[0] = FD2(u0, 0);
+			hi[0] = FD2(u0, 1);
+			lo[1] = FD2(u0, 2);
+			hi[1] = FD2(u0, 3);
+			lo[2] = FD2(u1, 0);
+			hi[2] = FD2(u1, 1);
+			lo[3] = FD2(u1, 2);
+			hi[3] = FD2(u1, 3);
 		}
 		dA[0] = h_lo(w[0]);
 	}
@@ -1018,7 +1062,8 @@ template <> struct Q<M40_TYPE_IQ4_NL> {
  * floats. */
 template <> struct Q<M40_TYPE_Q8_0> {
 	enum { QK = 32, BYTES = 34, LPB = 4, W = 8, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
-	static constexpr float OFF = FD2_OFF, UNIT = FD2_UNIT, XS = FD2_XS;
+	static constexpr float OFF = FD2_OFF, UNIT = FD2_UNIT;
+	static __device__ __forceinline__ float xs(int) { return FD2_XS; }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return 16 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1062,7 +1107,8 @@ __device__ __forceinline__ void k4_scales_w(uint32_t a, uint32_t b, uint32_t c, 
 #define K4_COFF(i) (8 * ((i) & 3) + 32 * ((i) >> 2))
 template <> struct Q<M40_TYPE_Q4_K> {
 	enum { QK = 256, BYTES = 144, LPB = 8, W = 32, G = 2, NS = 1, ALIGN = 16, NRAW = 8 };
-	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
+	static constexpr float OFF = 0.0f, UNIT = FA_UNIT;
+	static __device__ __forceinline__ float xs(int i) { return fa_xs(i & 3, i >= 16 ? 4 : 0); }
 	static __device__ __forceinline__ int col0(int p) { return 64 * (p >> 1) + 4 * (p & 1); }
 	static __device__ __forceinline__ int coff(int i) { return K4_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1082,16 +1128,15 @@ template <> struct Q<M40_TYPE_Q4_K> {
 	{
 		k4_scales_w(w[1], w[2], w[3], p >> 1, h_lo(w[0]), h_hi(w[0]), dA, nS);
 #pragma unroll
-		for (int m = 0; m < 4; m++) {
-			fb2x4(w[4 + m] & 0x0F0F0F0Fu, f + 4 * m);
-			fb2x4((w[4 + m] >> 4) & 0x0F0F0F0Fu, f + 16 + 4 * m);
-		}
+		for (int m = 0; m < 4; m++)
+			fa_nibbles(w[4 + m], f + 4 * m, f + 16 + 4 * m);
 	}
 };
 
 template <> struct Q<M40_TYPE_Q5_K> {
 	enum { QK = 256, BYTES = 176, LPB = 8, W = 32, G = 2, NS = 1, ALIGN = 16, NRAW = 12 };
-	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
+	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 64 * (p >> 1) + 4 * (p & 1); }
 	static __device__ __forceinline__ int coff(int i) { return K4_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1129,7 +1174,8 @@ template <> struct Q<M40_TYPE_Q5_K> {
 #define K6_COFF(i) (8 * ((i) & 1) + 32 * ((i) >> 1))
 template <> struct Q<M40_TYPE_Q6_K> {
 	enum { QK = 256, BYTES = 210, LPB = 8, W = 32, G = 4, NS = 0, ALIGN = 2, NRAW = 11 };
-	static constexpr float OFF = -160.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
+	static constexpr float OFF = -160.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
 	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1168,7 +1214,8 @@ template <> struct Q<M40_TYPE_Q6_K> {
  * 2g + k2 (nibble h), high 2 bits in byte 8 + (2g + k2) % 4 at bit 2 (2h + g / 2). */
 template <> struct Q<M40_TYPE_Q3_K> {
 	enum { QK = 256, BYTES = 110, LPB = 8, W = 32, G = 4, NS = 0, ALIGN = 2, NRAW = 8 };
-	static constexpr float OFF = -132.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
+	static constexpr float OFF = -132.0f * 65536.0f, UNIT = FB2_UNIT;
+	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
 	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1210,7 +1257,8 @@ template <> struct Q<M40_TYPE_Q3_K> {
  * 4 scale bytes are 8h + 2g + k2. */
 template <> struct Q<M40_TYPE_Q2_K> {
 	enum { QK = 256, BYTES = 84, LPB = 8, W = 32, G = 4, NS = 1, ALIGN = 4, NRAW = 5 };
-	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT, XS = 1.0f;
+	static constexpr float OFF = 0.0f, UNIT = FA_UNIT;
+	static __device__ __forceinline__ float xs(int i) { return fa_xs(i & 3, 2 * (i >> 3)); }
 	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
 	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1230,11 +1278,18 @@ template <> struct Q<M40_TYPE_Q2_K> {
 		uint32_t sw = __byte_perm(w[3], w[4], k2 ? 0x7531u : 0x6420u);
 		uint32_t slo = sw & 0x0F0F0F0Fu, shi = (sw >> 4) & 0x0F0F0F0Fu;
 		float d6 = d * FB2_UNIT, m6 = dmin * -FB2_UNIT;
+		uint32_t t[2] = { w[1] >> 8, w[2] >> 8 };
 #pragma unroll
 		for (int g = 0; g < 4; g++) {
 #pragma unroll
-			for (int m = 0; m < 2; m++)
-				fb2x4((w[1 + m] >> (2 * g)) & 0x03030303u, f + 8 * g + 4 * m);
+			for (int m = 0; m < 2; m++) {
+				/* field g of bytes 0..3 (FA: byte 3 from the word >> 8) */
+				float *fg = f + 8 * g + 4 * m;
+				fg[0] = FA(w[1 + m], 0x3u << (2 * g));
+				fg[1] = FA(w[1 + m], 0x300u << (2 * g));
+				fg[2] = FA(w[1 + m], 0x30000u << (2 * g));
+				fg[3] = FA(t[m], 0x30000u << (2 * g));
+			}
 			dA[g] = fmaf(d6, FB2(slo, g), -128.0f * d);
 			nS[g] = fmaf(m6, FB2(shi, g), 128.0f * dmin);
 		}
@@ -1244,7 +1299,7 @@ template <> struct Q<M40_TYPE_Q2_K> {
 /* A lane's x pieces of one block (xl: the block's x at the lane's first
  * column); with a norm weight (gl likewise), ss gathers their squares and
  * the pieces are scaled by the weight (the 1 / rms comes at the end); then
- * by XS.
+ * by xs(i).
  * Per group: A0 = OFF * sum x, each row's chain start, and SU = sum x /
  * UNIT for the minimum term. */
 template <int T, bool NORM>
@@ -1267,12 +1322,6 @@ __device__ __forceinline__ void qloadx(const float *xl, const float *gl, float (
 			v.z *= g.z;
 			v.w *= g.w;
 		}
-		if (F::XS != 1.0f) {
-			v.x *= F::XS;
-			v.y *= F::XS;
-			v.z *= F::XS;
-			v.w *= F::XS;
-		}
 		xv[4 * i] = v.x;
 		xv[4 * i + 1] = v.y;
 		xv[4 * i + 2] = v.z;
@@ -1291,6 +1340,10 @@ __device__ __forceinline__ void qloadx(const float *xl, const float *gl, float (
 		A0[g] = F::OFF * t;
 		SU[g] = F::NS ? t * (1.0f / F::UNIT) : 0.0f;
 	}
+#pragma unroll
+	for (int i = 0; i < F::W; i++)
+		if (F::xs(i) != 1.0f)
+			xv[i] *= F::xs(i);
 }
 
 /* A row's groups folded into its sums: each group's chain starts at A0. */
@@ -1364,20 +1417,24 @@ template <int T, int N> struct QR {
 };
 
 /* Up to 3 matrices of one type and K in one launch (fused Q, K, V), or a
- * gate/up pair fused with SwiGLU.  Thread blocks [blk1, blk2) take matrix 1,
- * [blk2, ...) matrix 2; mode: MV_STORE y = W x, MV_ADD y += W x, MV_SWIGLU
- * y0 = silu(W0 x) * (W1 x) (each block takes R/2 rows of both).
+ * gate/up pair fused with SwiGLU.  Thread blocks [mat[m].blk, mat[m + 1].blk)
+ * take matrix m; mode: MV_STORE y = W x, MV_ADD y += W x, MV_SWIGLU
+ * y0 = silu(W0 x) * (W1 x) (each block takes R/2 rows of both; matrix 1
+ * has no blocks of its own).
  * With a norm weight g, x is first rmsnorm(x, g, eps): a thread block's
  * warps together load every x once, so the block has the sum of squares
  * without a separate pass; x is scaled by g on load and the products by
  * 1 / rms at the end. */
 enum { MV_STORE, MV_ADD, MV_SWIGLU };
+struct MvMat {
+	const uint8_t *w;
+	float *y;
+	uint32_t rb; /* row bytes (a matrix is under 2 GiB: mvq_fits) */
+	int rows;
+	int blk; /* its first thread block; INT_MAX: none */
+};
 struct MvJob {
-	const uint8_t *w0, *w1, *w2;
-	float *y0, *y1, *y2;
-	size_t rb0, rb1, rb2;
-	int rows0, rows1, rows2;
-	int blk1, blk2;
+	MvMat mat[3];
 	int mode;
 	const float *g;
 	float eps;
@@ -1422,31 +1479,44 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 	__shared__ float rss[MV_NWK][N];
 	const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
 	const int bid = blockIdx.x;
-	const int m = bid >= j.blk2 ? 2 : bid >= j.blk1 ? 1 : 0;
-	const uint8_t *w = m == 2 ? j.w2 : m == 1 ? j.w1 : j.w0;
-	float *y = m == 2 ? j.y2 : m == 1 ? j.y1 : j.y0;
-	const size_t row_bytes = m == 2 ? j.rb2 : m == 1 ? j.rb1 : j.rb0;
-	const int rows = m == 2 ? j.rows2 : m == 1 ? j.rows1 : j.rows0;
+	const int m = bid >= j.mat[2].blk ? 2 : bid >= j.mat[1].blk ? 1 : 0;
+	const uint8_t *w = j.mat[m].w;
+	float *y = j.mat[m].y;
+	const uint32_t rb = j.mat[m].rb;
+	const int rows = j.mat[m].rows;
 	const int sw = j.mode == MV_SWIGLU;
 	const int rpb = sw ? R / 2 : R; /* output rows a block */
-	const int row0 = (bid - (m == 2 ? j.blk2 : m == 1 ? j.blk1 : 0)) * rpb;
+	/* The last block of a matrix whose rows are not a multiple of rpb
+	 * moves back to end at its last row and stores only the rows the
+	 * block before did not (so every block's rows are adjacent, without
+	 * a clamp a row); only a matrix of fewer than rpb rows repeats its
+	 * last row (whose sums are not stored). */
+	const int row_n = (bid - j.mat[m].blk) * rpb; /* first row to store */
+	const int row0 = row_n + rpb <= rows ? row_n : max(rows - rpb, 0);
+	const int last = rows - 1 - row0;
 	const int part = lane % F::LPB;
 	const int nb = K / F::QK;
-	/* the rows' first bytes from one 64-bit product and steps of a row
-	 * (a product per row costs sm_52 ~15 XMADs); rows past the end repeat
-	 * the last one (their sums are not stored) */
+	/* the rows' first bytes: 32-bit offsets (a 64-bit product costs sm_52
+	 * ~15 XMADs); with SwiGLU rows R/2.. are the same rows of the up
+	 * matrix */
 	const uint8_t *rp[R];
 	{
-		const uint8_t *p0 = w + (size_t)row0 * row_bytes;
-		const uint8_t *p1 = sw ? j.w1 + (p0 - w) : p0;
-		size_t off[R];
-		off[0] = 0;
+		const uint32_t base = (uint32_t)row0 * rb;
+		uint32_t o[R];
+		o[0] = 0;
+		if (last >= R - 1) {
 #pragma unroll
-		for (int r = 1; r < R; r++)
-			off[r] = off[r - 1] + (row0 + r < rows ? row_bytes : 0);
+			for (int r = 1; r < R; r++)
+				o[r] = o[r - 1] + rb;
+		} else {
+#pragma unroll
+			for (int r = 1; r < R; r++)
+				o[r] = o[r - 1] + (r <= last ? rb : 0u);
+		}
+		const uint8_t *p0 = w + base, *p1 = sw ? j.mat[1].w + base : p0;
 #pragma unroll
 		for (int r = 0; r < R; r++)
-			rp[r] = sw && r >= R / 2 ? p1 + off[r - R / 2] : (sw ? p0 + off[r % (R / 2)] : p0 + off[r]);
+			rp[r] = r < R / 2 ? p0 + o[r] : p1 + (sw ? o[r - R / 2] : o[r]);
 	}
 	float acc[R][N], ss[N];
 #pragma unroll
@@ -1528,10 +1598,11 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 		for (int k = 0; k < MV_NWK; k++)
 			v += red[k][t];
 		v *= rms;
-		if (row0 + r >= rows)
+		if (row0 + r >= rows || row0 + r < row_n)
 			continue;
 		if (ROPE) {
-			/* normal RoPE pairs rows 2i and 2i + 1 of a head: both in this block */
+			/* normal RoPE pairs rows 2i and 2i + 1 of a head: both in this
+			 * block (rows is even, so row0 is) */
 			const int role = j.role[m], row = row0 + r, p = j.pos[s], sq = j.seq[s];
 			if (role != M40C_ROLE_V && row % j.hd < j.n_dims) {
 				const int d = row % j.hd;
@@ -1573,11 +1644,13 @@ template <int T, int N, int R>
 static void mvq_launch_r(m40_backend *be, MvJob j, int K, const float *x)
 {
 	int rpb = j.mode == MV_SWIGLU ? R / 2 : R;
-	int b0 = (j.rows0 + rpb - 1) / rpb, b1 = j.w1 && j.mode != MV_SWIGLU ? (j.rows1 + R - 1) / R : 0;
-	int b2 = j.w2 ? (j.rows2 + R - 1) / R : 0;
+	int b0 = (j.mat[0].rows + rpb - 1) / rpb;
+	int b1 = j.mat[1].w && j.mode != MV_SWIGLU ? (j.mat[1].rows + R - 1) / R : 0;
+	int b2 = j.mat[2].w ? (j.mat[2].rows + R - 1) / R : 0;
 	unsigned grid = (unsigned)(b0 + b1 + b2);
-	j.blk1 = b1 ? b0 : INT_MAX;
-	j.blk2 = b2 ? b0 + b1 : INT_MAX;
+	j.mat[0].blk = 0;
+	j.mat[1].blk = b1 ? b0 : INT_MAX;
+	j.mat[2].blk = b2 ? b0 + b1 : INT_MAX;
 	if (N <= MV_NORM_MAX && j.g != NULL && j.pos != NULL)
 		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), (N <= MV_NORM_MAX)><<<grid, MV_NWK * 32, 0, be->stream>>>(j, K, x);
 	else if (N <= MV_NORM_MAX && j.g != NULL)
@@ -1601,7 +1674,7 @@ static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
 static bool mvq_fits(const m40_weight *w, int qk, int align, int K, int type)
 {
 	return w->type == type && w->cols == K && K % qk == 0 && (uintptr_t)w->data % align == 0 &&
-		w->row_bytes % align == 0 && w->rows < INT_MAX / 8;
+		w->row_bytes % align == 0 && (uint64_t)w->rows * w->row_bytes < ((uint64_t)1 << 31);
 }
 
 /* Whether the RoPE epilogue takes this store: normal RoPE (pairs 2i,
@@ -1646,21 +1719,12 @@ static m40_status mvq_typed(m40_backend *be, const m40_weight *const *w, int nw,
 		j.mode = mode;
 		j.g = g;
 		j.eps = eps;
-		j.w0 = (const uint8_t *)w[0]->data;
-		j.rb0 = w[0]->row_bytes;
-		j.rows0 = (int)w[0]->rows;
-		j.y0 = y[0] + (size_t)s0 * w[0]->rows;
-		if (nw > 1) {
-			j.w1 = (const uint8_t *)w[1]->data;
-			j.rb1 = w[1]->row_bytes;
-			j.rows1 = (int)w[1]->rows;
-			j.y1 = mode == MV_SWIGLU ? NULL : y[1] + (size_t)s0 * w[1]->rows;
-		}
-		if (nw > 2) {
-			j.w2 = (const uint8_t *)w[2]->data;
-			j.rb2 = w[2]->row_bytes;
-			j.rows2 = (int)w[2]->rows;
-			j.y2 = y[2] + (size_t)s0 * w[2]->rows;
+		for (int i = 0; i < nw; i++) {
+			MvMat *mt = &j.mat[i];
+			mt->w = (const uint8_t *)w[i]->data;
+			mt->rb = (uint32_t)w[i]->row_bytes;
+			mt->rows = (int)w[i]->rows;
+			mt->y = mode == MV_SWIGLU && i == 1 ? NULL : y[i] + (size_t)s0 * w[i]->rows;
 		}
 		if (qs != NULL) {
 			for (int i = 0; i < nw; i++)
