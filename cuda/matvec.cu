@@ -1429,7 +1429,7 @@ enum { MV_STORE, MV_ADD, MV_SWIGLU };
 struct MvMat {
 	const uint8_t *w;
 	float *y;
-	uint32_t rb; /* row bytes (a matrix is under 2 GiB: mvq_fits) */
+	uint32_t rb; /* row bytes (a matrix is under 4 GiB: mvq_fits) */
 	int rows;
 	int blk; /* its first thread block; INT_MAX: none */
 };
@@ -1674,7 +1674,7 @@ static void mvq_launch(m40_backend *be, MvJob j, int K, const float *x)
 static bool mvq_fits(const m40_weight *w, int qk, int align, int K, int type)
 {
 	return w->type == type && w->cols == K && K % qk == 0 && (uintptr_t)w->data % align == 0 &&
-		w->row_bytes % align == 0 && (uint64_t)w->rows * w->row_bytes < ((uint64_t)1 << 31);
+		w->row_bytes % align == 0 && (uint64_t)w->rows * w->row_bytes <= UINT32_MAX;
 }
 
 /* Whether the RoPE epilogue takes this store: normal RoPE (pairs 2i,
