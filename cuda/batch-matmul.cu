@@ -23,8 +23,9 @@
  * and a second kernel adds them up, in a fixed order.
  *
  * FP32 arithmetic only; the integer quants and scales become floats by
- * the 2^23 trick (an OR into the mantissa of 2^23 and one FADD), not I2F,
- * which Maxwell runs at a quarter of the FP32 rate.
+ * the 2^23 trick (an OR or a PRMT into the mantissa of 2^23, FB2 and FB0
+ * in m40-quant.cuh), not I2F, which Maxwell runs at a quarter of the FP32
+ * rate.
  */
 #include "m40-int.h"
 
@@ -68,6 +69,14 @@ __device__ __forceinline__ uint32_t nib(uint32_t w, int q, int i)
 	return (w >> (8 * i + (q >= 4 ? 4 : 0))) & 15u;
 }
 
+/* quad q's four nibbles of word w, one a byte (for FB2: the 4-bit and
+ * smaller quants become floats by one PRMT and one FFMA a weight, the
+ * 128 of FB2 folded into the FFMA's addend) */
+__device__ __forceinline__ uint32_t nibs(uint32_t w, int q)
+{
+	return (w >> (q >= 4 ? 4 : 0)) & 0x0F0F0F0Fu;
+}
+
 template <> struct Slab<M40_TYPE_F16> {
 	enum { A = 8 };
 	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
@@ -92,11 +101,11 @@ template <> struct Slab<M40_TYPE_Q4_0> {
 	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
 	{
 		const uint8_t *b = row + (k0 / 32) * 18;
-		uint32_t w = ld32a2(b + 2 + 4 * (q & 3));
-		float d = h_lo(ldg16(b)), m = -8.0f * d;
+		uint32_t t = nibs(ld32a2(b + 2 + 4 * (q & 3)), q);
+		float d = h_lo(ldg16(b)), a = d * FB2_UNIT, m = -136.0f * d;
 #pragma unroll
 		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(d, u2f(nib(w, q, i)), m);
+			v[i] = fmaf(a, FB2(t, i), m);
 	}
 };
 
@@ -105,11 +114,11 @@ template <> struct Slab<M40_TYPE_Q4_1> {
 	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
 	{
 		const uint8_t *b = row + (k0 / 32) * 20;
-		uint32_t w = ldg32(b + 4 + 4 * (q & 3)), dm = ldg32(b);
-		float d = h_lo(dm), m = h_hi(dm);
+		uint32_t t = nibs(ldg32(b + 4 + 4 * (q & 3)), q), dm = ldg32(b);
+		float d = h_lo(dm), a = d * FB2_UNIT, m = fmaf(-128.0f, d, h_hi(dm));
 #pragma unroll
 		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(d, u2f(nib(w, q, i)), m);
+			v[i] = fmaf(a, FB2(t, i), m);
 	}
 };
 
@@ -162,12 +171,12 @@ template <> struct Slab<M40_TYPE_Q8_0> {
 	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
 	{
 		const uint8_t *b = row + (k0 / 32) * 34;
-		uint32_t w = ld32a2(b + 2 + 4 * q);
-		float d = h_lo(ldg16(b)), m = -128.0f * d;
-		/* the signed byte plus 128 (its top bit flipped) */
+		/* the signed bytes plus 128 (their top bits flipped) */
+		uint32_t t = ld32a2(b + 2 + 4 * q) ^ 0x80808080u;
+		float d = h_lo(ldg16(b));
 #pragma unroll
 		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(d, u2f(byte_of(w, i) ^ 0x80u), m);
+			v[i] = d * (FB0(t, i) - 8388736.0f); /* 2^23 + 128 */
 	}
 };
 
@@ -182,11 +191,12 @@ template <> struct Slab<M40_TYPE_Q2_K> {
 		const uint8_t *b = row + (k0 / 256) * 84;
 		const int j = k0 % 256, half = j >> 7, g = (j & 127) >> 5;
 		uint32_t w = ldg32(b + 16 + 32 * half + 4 * q), dd = ldg32(b + 80);
-		uint32_t sc = ld8(b + 8 * half + 2 * g + (q >> 2));
-		float a = h_lo(dd) * u2f(sc & 15), m = -h_hi(dd) * u2f(sc >> 4);
+		uint32_t sc = ld8(b + 8 * half + 2 * g + (q >> 2)), t = (w >> (2 * g)) & 0x03030303u;
+		float a = h_lo(dd) * u2f(sc & 15), m = fmaf(-128.0f, a, -h_hi(dd) * u2f(sc >> 4));
+		a *= FB2_UNIT;
 #pragma unroll
 		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a, u2f((byte_of(w, i) >> (2 * g)) & 3u), m);
+			v[i] = fmaf(a, FB2(t, i), m);
 	}
 };
 
@@ -202,10 +212,10 @@ template <> struct Slab<M40_TYPE_Q3_K> {
 		uint32_t hi = ld8(b + 104 + (is & 3)) >> (2 * (is >> 2)) & 3u;
 		float a = h_lo(ldg16(b + 108)) * (u2f(lo | hi << 4) - 32.0f);
 		/* q - 4 where the high bit is clear: (q + 4 h) - 4 */
+		uint32_t t = ((w >> (2 * g)) & 0x03030303u) | ((hm >> hs) & 0x01010101u) << 2;
 #pragma unroll
 		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a, u2f(((byte_of(w, i) >> (2 * g)) & 3u) | ((byte_of(hm, i) >> hs) & 1u) << 2),
-				-4.0f * a);
+			v[i] = fmaf(a * FB2_UNIT, FB2(t, i), -132.0f * a);
 	}
 };
 
@@ -234,12 +244,14 @@ template <> struct Slab<M40_TYPE_Q4_K> {
 	{
 		const uint8_t *b = row + (k0 / 256) * 144;
 		const int j = k0 % 256, pair = j >> 6, hi = (j >> 5) & 1;
-		uint32_t w = ldg32(b + 16 + 32 * pair + 4 * q);
+		uint32_t t = (ldg32(b + 16 + 32 * pair + 4 * q) >> (4 * hi)) & 0x0F0F0F0Fu;
 		float a, m;
 		k4_scale(b, 2 * pair + hi, &a, &m);
+		m = fmaf(-128.0f, a, m);
+		a *= FB2_UNIT;
 #pragma unroll
 		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a, u2f((byte_of(w, i) >> (4 * hi)) & 15u), m);
+			v[i] = fmaf(a, FB2(t, i), m);
 	}
 };
 
@@ -268,11 +280,10 @@ template <> struct Slab<M40_TYPE_Q6_K> {
 		/* the signed scale plus 128 (its top bit flipped) */
 		uint32_t sc = ld8(b + 192 + 8 * half + 2 * g + (q >> 2)) ^ 0x80u;
 		float a = h_lo(ldg16(b + 208)) * (u2f(sc) - 128.0f);
+		uint32_t t = ((ql >> (4 * (g >> 1))) & 0x0F0F0F0Fu) | ((qh >> (2 * g)) & 0x03030303u) << 4;
 #pragma unroll
-		for (int i = 0; i < 4; i++) {
-			uint32_t u = ((byte_of(ql, i) >> (4 * (g >> 1))) & 15u) | ((byte_of(qh, i) >> (2 * g)) & 3u) << 4;
-			v[i] = fmaf(a, u2f(u), -32.0f * a);
-		}
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(a * FB2_UNIT, FB2(t, i), -160.0f * a);
 	}
 };
 
@@ -454,10 +465,13 @@ bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 	const int s0 = z * sps, s1 = min(K / BK, s0 + sps);
 	/* quads tq + QTR h of rows rg + RG i; rows past the end repeat the last
 	 * one (their sums are not stored) */
-	const uint8_t *wr[QRT];
+	/* as 32-bit offsets (the launcher keeps a matrix under 4 GiB): the
+	 * compiler recomputes them in the loop rather than hold 64-bit
+	 * pointers, and 64-bit products cost sm_52 ~15 XMADs each */
+	uint32_t wr[QRT];
 #pragma unroll
 	for (int i = 0; i < QRT; i++)
-		wr[i] = w + (size_t)min(row0 + rg + RG * i, rows - 1) * row_bytes;
+		wr[i] = (uint32_t)min(row0 + rg + RG * i, rows - 1) * (uint32_t)row_bytes;
 	if (T == M40_TYPE_IQ4_NL && t < 16)
 		levels[t] = (float)m40q_iq4nl[t];
 	/* x: the float4 at column 4 (t % 8) of sequences t / 8 + 8 u */
@@ -484,7 +498,7 @@ bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 		for (int i = 0; i < QRT; i++)
 #pragma unroll
 			for (int h = 0; h < QP; h++)
-				slab_quad<T>(wr[i], k0, tq + QTR * h, v[i][h], levels);
+				slab_quad<T>(w + wr[i], k0, tq + QTR * h, v[i][h], levels);
 		/* xs[buf] was last read two slabs ago, before the barrier below
 		 * that every thread passed in the slab before */
 #pragma unroll
@@ -601,7 +615,8 @@ static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *
 template <int T>
 static m40_status bmm_typed(m40_backend *be, const m40_weight *w, const float *x, float *y, int n, int add)
 {
-	if ((uintptr_t)w->data % Slab<T>::A || w->row_bytes % Slab<T>::A)
+	if ((uintptr_t)w->data % Slab<T>::A || w->row_bytes % Slab<T>::A ||
+		(uint64_t)w->rows * w->row_bytes > UINT32_MAX)
 		return M40_E_UNSUPPORTED;
 	if (n <= 8)
 		return bmm_launch<T, -8>(be, w, x, y, n, add);

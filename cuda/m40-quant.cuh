@@ -36,6 +36,16 @@ __device__ __forceinline__ float h_hi(uint32_t w)
 	return __half2float(__ushort_as_half((unsigned short)(w >> 16)));
 }
 
+/* Integer bytes as floats without I2F (a quarter-rate instruction on
+ * Maxwell): one PRMT puts a byte into the mantissa of 2^23.
+ * FB2(v, i): byte i of v (below 128) at bits 16..22, 65536 * (128 + q);
+ * FB2_UNIT undoes the 65536.  FB0(v, i): byte i of v at bits 0..7,
+ * 2^23 + q. */
+#define FB_MAGIC 0x4B000000u
+#define FB2(v, i) __uint_as_float(__byte_perm((v), FB_MAGIC, 0x7044 | ((i) << 8)))
+#define FB0(v, i) __uint_as_float(__byte_perm((v), FB_MAGIC, 0x7440 | (i)))
+#define FB2_UNIT (1.0f / 65536.0f)
+
 /* Loads of weight bytes through the read-only data cache. */
 __device__ __forceinline__ uint32_t ldg16(const uint8_t *p)
 {

@@ -29,7 +29,6 @@
 
 #define MV_WARPS 4
 #define MV_RPW 2
-#define MAGIC 0x4B000000u
 
 /* The quant formats' chunks read a warp's staged copy in shared memory
  * (or global memory in the fallback), so these are plain loads. */
@@ -62,11 +61,6 @@ __device__ __forceinline__ void ldw_a2(const uint8_t *p, uint32_t (&o)[NW])
 	for (int i = 0; i < NW; i++)
 		o[i] = __funnelshift_r(w[i], w[i + 1], sh);
 }
-
-/* byte i of v (< 128) as 65536 * (128 + q) */
-#define FB2(v, i) __uint_as_float(__byte_perm((v), MAGIC, 0x7044 | ((i) << 8)))
-/* byte i of v as 2^23 + q */
-#define FB0(v, i) __uint_as_float(__byte_perm((v), MAGIC, 0x7440 | (i)))
 
 __device__ __forceinline__ float4 ldx4(const float *p)
 {
@@ -795,7 +789,6 @@ static m40_status mv_typed(m40_backend *be, const m40_weight *w, const float *x,
 /* Sequences up to which the kernels fold RMSNorm in (above, the caller
  * normalizes first: more kernels to compile for a smaller gain). */
 #define MV_NORM_MAX 2
-#define FB2_UNIT (1.0f / 65536.0f)
 
 /* the 4 bytes of v (each < 128) as FB2 floats into f[0..3] */
 __device__ __forceinline__ void fb2x4(uint32_t v, float *f)
