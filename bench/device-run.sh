@@ -66,6 +66,8 @@ swap=f16=8,bf16=8,q8_0=4,q4_0=4,q4_1=4,q5_0=4,q5_1=4,iq4_nl=4,q2_K=4,q3_K=4,q4_K
 has test && run 240 "tests/cuda-ops, M40_CUDA_MV_ROWS=$swap" env M40_CUDA_MV_ROWS=$swap tests/cuda-ops
 # every batch through batch-matmul.cu (no matrix-vector kernels)
 has test && run 240 "tests/cuda-ops, M40_CUDA_MV_BATCH=0" env M40_CUDA_MV_BATCH=0 tests/cuda-ops
+# every batch through the matrix-vector kernels (passes of up to 8)
+has test && run 240 "tests/cuda-ops, M40_CUDA_MV_BATCH=64" env M40_CUDA_MV_BATCH=64 tests/cuda-ops
 has ptx && run 240 "cuda-ops-ptx52 (compute_52 PTX, JIT by the driver)" "$carry/cuda-ops-ptx52"
 has ptx && run 240 "cuda-ops-ptx52, M40_CUDA_MV_BATCH=0" env M40_CUDA_MV_BATCH=0 "$carry/cuda-ops-ptx52"
 if has ncu; then

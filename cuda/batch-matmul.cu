@@ -457,7 +457,7 @@ __global__ void __launch_bounds__(THREADS)
 bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, const float *__restrict__ x, int n,
 	float *__restrict__ y, int add, int sps, float *__restrict__ part)
 {
-	enum { XU = NS / 8, NV = QRT * NS, RG = THREADS / QTR };
+	enum { XU = NS < 8 ? 1 : NS / 8, NV = QRT * NS, RG = THREADS / QTR };
 	__shared__ __align__(16) float xs[2][NS / 4 * XSG];
 	__shared__ float levels[16];
 	const int t = threadIdx.x, tq = t % QTR, rg = t / QTR;
@@ -474,7 +474,7 @@ bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 		wr[i] = (uint32_t)min(row0 + rg + RG * i, rows - 1) * (uint32_t)row_bytes;
 	if (T == M40_TYPE_IQ4_NL && t < 16)
 		levels[t] = (float)m40q_iq4nl[t];
-	/* x: the float4 at column 4 (t % 8) of sequences t / 8 + 8 u */
+	/* x: the float4 at column 4 (t % 8) of sequences t / 8 + 8 u (below NS) */
 	const int xc = t % 8, xq = t / 8;
 	const float4 *xp[XU];
 #pragma unroll
@@ -490,7 +490,7 @@ bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 		float4 xv[XU];
 #pragma unroll
 		for (int u = 0; u < XU; u++)
-			xv[u] = xq + 8 * u < n ? __ldg(xp[u] + k0 / 4) : make_float4(0, 0, 0, 0);
+			xv[u] = xq + 8 * u < n && xq + 8 * u < NS ? __ldg(xp[u] + k0 / 4) : make_float4(0, 0, 0, 0);
 		if (T == M40_TYPE_IQ4_NL && sl == s0)
 			__syncthreads(); /* levels are set */
 		float v[QRT][QP][4];
@@ -505,6 +505,8 @@ bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 		for (int u = 0; u < XU; u++) {
 			float *d = xs[buf];
 			const int s = xq + 8 * u;
+			if (s >= NS)
+				break;
 			d[xs_at(4 * xc, s)] = xv[u].x;
 			d[xs_at(4 * xc + 1, s)] = xv[u].y;
 			d[xs_at(4 * xc + 2, s)] = xv[u].z;
@@ -582,7 +584,7 @@ static int bmm_splits(const m40_backend *be, int rows, int bm, int K, int n)
 }
 
 /* NT: bmm_kernel's tile for 32 or 64 sequences; negative: bmq_kernel for
- * -NT (8 or 16) */
+ * -NT (4, 8 or 16) */
 template <int T, int NT>
 static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *x, float *y, int n, int add)
 {
@@ -618,6 +620,8 @@ static m40_status bmm_typed(m40_backend *be, const m40_weight *w, const float *x
 	if ((uintptr_t)w->data % Slab<T>::A || w->row_bytes % Slab<T>::A ||
 		(uint64_t)w->rows * w->row_bytes > UINT32_MAX)
 		return M40_E_UNSUPPORTED;
+	if (n <= 4)
+		return bmm_launch<T, -4>(be, w, x, y, n, add);
 	if (n <= 8)
 		return bmm_launch<T, -8>(be, w, x, y, n, add);
 	if (n <= 16)

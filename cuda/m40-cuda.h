@@ -21,12 +21,13 @@
 /* Batches up to this size may use the matrix-vector kernels (in passes of
  * M40_CUDA_MV_MAX) or batch-matmul.cu; larger ones the GEMM path.  The
  * crossover between the first two is M40_CUDA_MV_DEFAULT: on an H100
- * (7B Q4_K_M, aggregate t/s, matrix-vector / batch-matmul) 4 sequences
- * gave 404 / 268, 8 gave 490 / 525 and 16 gave 504 / 1016. */
+ * (7B Q4_K_M, aggregate t/s, matrix-vector / batch-matmul's 4-sequence
+ * kernel, in turn in one call) 2 sequences gave 362 / 263, 3 gave 377 /
+ * 392 and 4 gave 411 / 519. */
 #define M40_CUDA_MV_BATCH 64
 /* attention splits the keys for the batches the estimate counts */
 static_assert(M40_CUDA_MV_BATCH == M40_GPU_SPLIT_TOKENS, "gpu-buffers.h");
-#define M40_CUDA_MV_DEFAULT 4
+#define M40_CUDA_MV_DEFAULT 2
 /* Batch sizes with a cached graph (larger ones run eagerly). */
 #define M40_CUDA_GRAPH_MAX 1024
 
