@@ -1,7 +1,9 @@
 ## cuda/local.mk: the CUDA backend, a libtool convenience library built with nvcc.
 # libtool has no CUDA tag: build-aux/cudalt.sh makes the .lo by hand.
 SUFFIXES = .cu
-NVCC_ALL_FLAGS = $(NVCCFLAGS) $(CUDA_ARCH_FLAGS) -O3 -std=c++14 \
+# -ftz=false after the user's flags: the matrix-vector kernels turn weights
+# into denormal floats (FA, FD2 in matvec.cu), which flushing would zero.
+NVCC_ALL_FLAGS = $(NVCCFLAGS) $(CUDA_ARCH_FLAGS) -O3 -std=c++14 -ftz=false \
 	-Xcompiler -Wall,-Wextra,-Wno-unused-parameter \
 	-I$(top_srcdir)/include -I$(top_srcdir)/src/core -I$(top_builddir) \
 	-DLOCALEDIR='"$(localedir)"'

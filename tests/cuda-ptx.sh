@@ -17,7 +17,7 @@ trap 'rm -rf "$obj"' EXIT
 inc="-I$top_srcdir/include -I$top_srcdir/src/core -I."
 cudafiles="backend-cuda matvec batch-matmul gemm dequant ops attention"
 for f in $cudafiles; do
-	PATH="$bindir:$PATH" $nvcc $nvccflags -gencode arch=compute_52,code=compute_52 -O3 -std=c++14 \
+	PATH="$bindir:$PATH" $nvcc $nvccflags -gencode arch=compute_52,code=compute_52 -O3 -std=c++14 -ftz=false \
 		-DM40_NO_CUBLAS $inc -c "$top_srcdir/cuda/$f.cu" -o "$obj/$f.o"
 done
 # the C side of the library, without its CUDA objects
