@@ -300,6 +300,84 @@ __device__ __forceinline__ void slab_quad<M40_TYPE_IQ4_NL>(const uint8_t *row, i
 	Slab<M40_TYPE_IQ4_NL>::quad(row, k0, q, v, levels);
 }
 
+/* Two slabs at once (bmq_kernel), where they share their bytes: Q4_K's
+ * and Q5_K's slabs 2p and 2p + 1 of a super-block are the low and high
+ * nibbles of the same 32 bytes, under the same header.  load takes a row's words of
+ * quads q0 + QTR h and both sub-blocks' scale and minimum (as FB2 wants
+ * them) once; quad then decodes slab hs of the pair.  ON = 0: no pairs. */
+template <int T, int QP> struct SlabPair {
+	enum { ON = 0 };
+	struct Raw {
+	};
+	static __device__ __forceinline__ void load(const uint8_t *row, int k0, int q0, int qstep, Raw &r) {}
+	static __device__ __forceinline__ void quad(const Raw &r, int h, int hs, float (&v)[4]) {}
+};
+
+template <int QP> struct SlabPair<M40_TYPE_Q4_K, QP> {
+	enum { ON = 1 };
+	struct Raw {
+		uint32_t w[QP];
+		float a[2], m[2];
+	};
+	static __device__ __forceinline__ void load(const uint8_t *row, int k0, int q0, int qstep, Raw &r)
+	{
+		const uint8_t *b = row + (k0 / 256) * 144;
+		const int pair = (k0 % 256) >> 6;
+#pragma unroll
+		for (int h = 0; h < QP; h++)
+			r.w[h] = ldg32(b + 16 + 32 * pair + 4 * (q0 + qstep * h));
+#pragma unroll
+		for (int hs = 0; hs < 2; hs++) {
+			float a, m;
+			k4_scale(b, 2 * pair + hs, &a, &m);
+			r.m[hs] = fmaf(-128.0f, a, m);
+			r.a[hs] = a * FB2_UNIT;
+		}
+	}
+	static __device__ __forceinline__ void quad(const Raw &r, int h, int hs, float (&v)[4])
+	{
+		const uint32_t t = (r.w[h] >> (4 * hs)) & 0x0F0F0F0Fu;
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(r.a[hs], FB2(t, i), r.m[hs]);
+	}
+};
+
+/* Q5_K: the same, with the high bits of sub-blocks 2p and 2p + 1 at bits
+ * 2p and 2p + 1 of each byte of the quad's qh word. */
+template <int QP> struct SlabPair<M40_TYPE_Q5_K, QP> {
+	enum { ON = 1 };
+	struct Raw {
+		uint32_t w[QP], qh[QP];
+		float a[2], m[2];
+	};
+	static __device__ __forceinline__ void load(const uint8_t *row, int k0, int q0, int qstep, Raw &r)
+	{
+		const uint8_t *b = row + (k0 / 256) * 176;
+		const int pair = (k0 % 256) >> 6;
+#pragma unroll
+		for (int h = 0; h < QP; h++) {
+			const int q = q0 + qstep * h;
+			r.w[h] = ldg32(b + 48 + 32 * pair + 4 * q);
+			r.qh[h] = ldg32(b + 16 + 4 * q) >> (2 * pair);
+		}
+#pragma unroll
+		for (int hs = 0; hs < 2; hs++) {
+			float a, m;
+			k4_scale(b, 2 * pair + hs, &a, &m);
+			r.m[hs] = fmaf(-128.0f, a, m);
+			r.a[hs] = a * FB2_UNIT;
+		}
+	}
+	static __device__ __forceinline__ void quad(const Raw &r, int h, int hs, float (&v)[4])
+	{
+		const uint32_t t = ((r.w[h] >> (4 * hs)) & 0x0F0F0F0Fu) | ((r.qh[h] >> hs) & 0x01010101u) << 4;
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(r.a[hs], FB2(t, i), r.m[hs]);
+	}
+};
+
 /* Register tiles: NT sequences a block (32 or 64), each thread TM rows x
  * TN sequences, the 64 threads covering 64 x NT.  A thread's rows are MT
  * apart and its sequences come in runs of 4, so that the float4 loads of a
@@ -484,51 +562,64 @@ bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 #pragma unroll
 	for (int i = 0; i < NV; i++)
 		acc[i] = 0.0f;
+	typedef SlabPair<T, QP> SP;
+	enum { SU = SP::ON ? 2 : 1 }; /* slabs an iteration */
 	int buf = 0;
-	for (int sl = s0; sl < s1; sl++, buf ^= 1) {
-		const int k0 = sl * BK;
-		float4 xv[XU];
+	for (int sl2 = s0; sl2 < s1; sl2 += SU) {
+		typename SP::Raw pr[QRT];
+		if (SP::ON)
 #pragma unroll
-		for (int u = 0; u < XU; u++)
-			xv[u] = xq + 8 * u < n && xq + 8 * u < NS ? __ldg(xp[u] + k0 / 4) : make_float4(0, 0, 0, 0);
-		if (T == M40_TYPE_IQ4_NL && sl == s0)
-			__syncthreads(); /* levels are set */
-		float v[QRT][QP][4];
+			for (int i = 0; i < QRT; i++)
+				SP::load(w + wr[i], sl2 * BK, tq, QTR, pr[i]);
 #pragma unroll
-		for (int i = 0; i < QRT; i++)
+		for (int hs = 0; hs < SU; hs++, buf ^= 1) {
+			const int sl = sl2 + hs, k0 = sl * BK;
+			float4 xv[XU];
+#pragma unroll
+			for (int u = 0; u < XU; u++)
+				xv[u] = xq + 8 * u < n && xq + 8 * u < NS ? __ldg(xp[u] + k0 / 4) : make_float4(0, 0, 0, 0);
+			if (T == M40_TYPE_IQ4_NL && sl == s0)
+				__syncthreads(); /* levels are set */
+			float v[QRT][QP][4];
+#pragma unroll
+			for (int i = 0; i < QRT; i++)
+#pragma unroll
+				for (int h = 0; h < QP; h++)
+					if (SP::ON)
+						SP::quad(pr[i], h, hs, v[i][h]);
+					else
+						slab_quad<T>(w + wr[i], k0, tq + QTR * h, v[i][h], levels);
+			/* xs[buf] was last read two slabs ago, before the barrier below
+			 * that every thread passed in the slab before */
+#pragma unroll
+			for (int u = 0; u < XU; u++) {
+				float *d = xs[buf];
+				const int s = xq + 8 * u;
+				if (s >= NS)
+					break;
+				d[xs_at(4 * xc, s)] = xv[u].x;
+				d[xs_at(4 * xc + 1, s)] = xv[u].y;
+				d[xs_at(4 * xc + 2, s)] = xv[u].z;
+				d[xs_at(4 * xc + 3, s)] = xv[u].w;
+			}
+			__syncthreads();
 #pragma unroll
 			for (int h = 0; h < QP; h++)
-				slab_quad<T>(w + wr[i], k0, tq + QTR * h, v[i][h], levels);
-		/* xs[buf] was last read two slabs ago, before the barrier below
-		 * that every thread passed in the slab before */
 #pragma unroll
-		for (int u = 0; u < XU; u++) {
-			float *d = xs[buf];
-			const int s = xq + 8 * u;
-			if (s >= NS)
-				break;
-			d[xs_at(4 * xc, s)] = xv[u].x;
-			d[xs_at(4 * xc + 1, s)] = xv[u].y;
-			d[xs_at(4 * xc + 2, s)] = xv[u].z;
-			d[xs_at(4 * xc + 3, s)] = xv[u].w;
-		}
-		__syncthreads();
+				for (int kk = 0; kk < 4; kk++)
 #pragma unroll
-		for (int h = 0; h < QP; h++)
+					for (int g = 0; g < NS / 4; g++) {
+						const float4 f = *(const float4 *)&xs[buf][xs_at(4 * (tq + QTR * h) + kk, 4 * g)];
 #pragma unroll
-			for (int kk = 0; kk < 4; kk++)
-#pragma unroll
-				for (int g = 0; g < NS / 4; g++) {
-					const float4 f = *(const float4 *)&xs[buf][xs_at(4 * (tq + QTR * h) + kk, 4 * g)];
-#pragma unroll
-					for (int i = 0; i < QRT; i++) {
-						float *a = acc + i * NS + 4 * g;
-						a[0] = fmaf(v[i][h][kk], f.x, a[0]);
-						a[1] = fmaf(v[i][h][kk], f.y, a[1]);
-						a[2] = fmaf(v[i][h][kk], f.z, a[2]);
-						a[3] = fmaf(v[i][h][kk], f.w, a[3]);
+						for (int i = 0; i < QRT; i++) {
+							float *a = acc + i * NS + 4 * g;
+							a[0] = fmaf(v[i][h][kk], f.x, a[0]);
+							a[1] = fmaf(v[i][h][kk], f.y, a[1]);
+							a[2] = fmaf(v[i][h][kk], f.z, a[2]);
+							a[3] = fmaf(v[i][h][kk], f.w, a[3]);
+						}
 					}
-				}
+		}
 	}
 	/* the sums over the row's QTR lanes: each round hands half of the
 	 * values to the partner lane and keeps the other half, so lane tq ends
@@ -590,7 +681,9 @@ static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *
 {
 	const int rows = (int)w->rows, K = (int)w->cols, slabs = K / BK, bm = NT < 0 ? QM : BM;
 	int splits = bmm_splits(be, rows, bm, K, n);
-	const int sps = (slabs + splits - 1) / splits;
+	int sps = (slabs + splits - 1) / splits;
+	if (NT < 0 && SlabPair<T, 2>::ON)
+		sps += sps & 1; /* whole pairs (slabs is even: K is a multiple of 256) */
 	splits = (slabs + sps - 1) / sps;
 	float *part = NULL;
 	if (splits > 1) {
