@@ -300,21 +300,23 @@ __device__ __forceinline__ void slab_quad<M40_TYPE_IQ4_NL>(const uint8_t *row, i
 	Slab<M40_TYPE_IQ4_NL>::quad(row, k0, q, v, levels);
 }
 
-/* Two slabs at once (bmq_kernel), where they share their bytes: Q4_K's
- * and Q5_K's slabs 2p and 2p + 1 of a super-block are the low and high
- * nibbles of the same 32 bytes, under the same header.  load takes a row's words of
- * quads q0 + QTR h and both sub-blocks' scale and minimum (as FB2 wants
- * them) once; quad then decodes slab hs of the pair.  ON = 0: no pairs. */
-template <int T, int QP> struct SlabPair {
-	enum { ON = 0 };
+/* N slabs at once (bmq_kernel), where they share their bytes: Q4_K's and
+ * Q5_K's slabs 2p and 2p + 1 of a super-block are the low and high
+ * nibbles of the same 32 bytes under the same header; Q6_K's four slabs
+ * of a half share its high bits and, two by two, its low nibbles.  load
+ * takes a row's words of quads q0 + qstep h and the slabs' scales (as FB2
+ * wants them) once; quad then decodes slab hs of the group.  N = 1: no
+ * groups. */
+template <int T, int QP> struct SlabGroup {
+	enum { N = 1 };
 	struct Raw {
 	};
 	static __device__ __forceinline__ void load(const uint8_t *row, int k0, int q0, int qstep, Raw &r) {}
 	static __device__ __forceinline__ void quad(const Raw &r, int h, int hs, float (&v)[4]) {}
 };
 
-template <int QP> struct SlabPair<M40_TYPE_Q4_K, QP> {
-	enum { ON = 1 };
+template <int QP> struct SlabGroup<M40_TYPE_Q4_K, QP> {
+	enum { N = 2 };
 	struct Raw {
 		uint32_t w[QP];
 		float a[2], m[2];
@@ -345,8 +347,8 @@ template <int QP> struct SlabPair<M40_TYPE_Q4_K, QP> {
 
 /* Q5_K: the same, with the high bits of sub-blocks 2p and 2p + 1 at bits
  * 2p and 2p + 1 of each byte of the quad's qh word. */
-template <int QP> struct SlabPair<M40_TYPE_Q5_K, QP> {
-	enum { ON = 1 };
+template <int QP> struct SlabGroup<M40_TYPE_Q5_K, QP> {
+	enum { N = 2 };
 	struct Raw {
 		uint32_t w[QP], qh[QP];
 		float a[2], m[2];
@@ -375,6 +377,40 @@ template <int QP> struct SlabPair<M40_TYPE_Q5_K, QP> {
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			v[i] = fmaf(r.a[hs], FB2(t, i), r.m[hs]);
+	}
+};
+
+template <int QP> struct SlabGroup<M40_TYPE_Q6_K, QP> {
+	enum { N = 4 };
+	struct Raw {
+		uint32_t ql[2][QP], qh[QP];
+		float a[4][QP]; /* d * scale / 65536 of slab g, quad h */
+	};
+	static __device__ __forceinline__ void load(const uint8_t *row, int k0, int q0, int qstep, Raw &r)
+	{
+		const uint8_t *b = row + (k0 / 256) * 210;
+		const int half = (k0 % 256) >> 7;
+		const float d = h_lo(ldg16(b + 208)) * FB2_UNIT;
+#pragma unroll
+		for (int h = 0; h < QP; h++) {
+			const int q = q0 + qstep * h;
+			r.ql[0][h] = ld32a2(b + 64 * half + 4 * q);
+			r.ql[1][h] = ld32a2(b + 64 * half + 32 + 4 * q);
+			r.qh[h] = ld32a2(b + 128 + 32 * half + 4 * q);
+			/* the signed scales plus 128 (their top bits flipped) */
+#pragma unroll
+			for (int g = 0; g < 4; g++)
+				r.a[g][h] = d * (u2f(ld8(b + 192 + 8 * half + 2 * g + (q >> 2)) ^ 0x80u) - 128.0f);
+		}
+	}
+	static __device__ __forceinline__ void quad(const Raw &r, int h, int g, float (&v)[4])
+	{
+		const uint32_t t = ((r.ql[g & 1][h] >> (4 * (g >> 1))) & 0x0F0F0F0Fu) |
+			((r.qh[h] >> (2 * g)) & 0x03030303u) << 4;
+		const float a = r.a[g][h], m = a * (-160.0f * 65536.0f);
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(a, FB2(t, i), m);
 	}
 };
 
@@ -562,12 +598,12 @@ bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 #pragma unroll
 	for (int i = 0; i < NV; i++)
 		acc[i] = 0.0f;
-	typedef SlabPair<T, QP> SP;
-	enum { SU = SP::ON ? 2 : 1 }; /* slabs an iteration */
+	typedef SlabGroup<T, QP> SP;
+	enum { SU = SP::N }; /* slabs an iteration */
 	int buf = 0;
 	for (int sl2 = s0; sl2 < s1; sl2 += SU) {
 		typename SP::Raw pr[QRT];
-		if (SP::ON)
+		if (SU > 1)
 #pragma unroll
 			for (int i = 0; i < QRT; i++)
 				SP::load(w + wr[i], sl2 * BK, tq, QTR, pr[i]);
@@ -585,7 +621,7 @@ bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 			for (int i = 0; i < QRT; i++)
 #pragma unroll
 				for (int h = 0; h < QP; h++)
-					if (SP::ON)
+					if (SU > 1)
 						SP::quad(pr[i], h, hs, v[i][h]);
 					else
 						slab_quad<T>(w + wr[i], k0, tq + QTR * h, v[i][h], levels);
@@ -682,8 +718,8 @@ static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *
 	const int rows = (int)w->rows, K = (int)w->cols, slabs = K / BK, bm = NT < 0 ? QM : BM;
 	int splits = bmm_splits(be, rows, bm, K, n);
 	int sps = (slabs + splits - 1) / splits;
-	if (NT < 0 && SlabPair<T, 2>::ON)
-		sps += sps & 1; /* whole pairs (slabs is even: K is a multiple of 256) */
+	if (NT < 0) /* whole groups (slabs are 8 a super-block) */
+		sps = (sps + SlabGroup<T, 2>::N - 1) / SlabGroup<T, 2>::N * SlabGroup<T, 2>::N;
 	splits = (slabs + sps - 1) / sps;
 	float *part = NULL;
 	if (splits > 1) {
