@@ -303,7 +303,8 @@ __device__ __forceinline__ void slab_quad<M40_TYPE_IQ4_NL>(const uint8_t *row, i
 /* N slabs at once (bmq_kernel), where they share their bytes: Q4_K's and
  * Q5_K's slabs 2p and 2p + 1 of a super-block are the low and high
  * nibbles of the same 32 bytes under the same header; Q6_K's four slabs
- * of a half share its high bits and, two by two, its low nibbles.  load
+ * of a half share its high bits and, two by two, its low nibbles; Q2_K's
+ * and Q3_K's four slabs of a half share their low bits.  load
  * takes a row's words of quads q0 + qstep h and the slabs' scales (as FB2
  * wants them) once; quad then decodes slab hs of the group.  N = 1: no
  * groups. */
@@ -377,6 +378,78 @@ template <int QP> struct SlabGroup<M40_TYPE_Q5_K, QP> {
 #pragma unroll
 		for (int i = 0; i < 4; i++)
 			v[i] = fmaf(r.a[hs], FB2(t, i), r.m[hs]);
+	}
+};
+
+/* Q2_K: the four slabs of a half are the four 2-bit fields of the same
+ * bytes; quad h's four scale bytes (8 half + 2 g + h) come as one word. */
+template <int QP> struct SlabGroup<M40_TYPE_Q2_K, QP> {
+	enum { N = 4 };
+	struct Raw {
+		uint32_t w[QP], sc[QP];
+		float d, dmin;
+	};
+	static __device__ __forceinline__ void load(const uint8_t *row, int k0, int q0, int qstep, Raw &r)
+	{
+		const uint8_t *b = row + (k0 / 256) * 84;
+		const int half = (k0 % 256) >> 7;
+		const uint32_t s0 = ldg32(b + 8 * half), s1 = ldg32(b + 8 * half + 4), dd = ldg32(b + 80);
+#pragma unroll
+		for (int h = 0; h < QP; h++) {
+			const int q = q0 + qstep * h;
+			r.w[h] = ldg32(b + 16 + 32 * half + 4 * q);
+			r.sc[h] = __byte_perm(s0, s1, (q >> 2) ? 0x7531u : 0x6420u);
+		}
+		r.d = h_lo(dd);
+		r.dmin = h_hi(dd);
+	}
+	static __device__ __forceinline__ void quad(const Raw &r, int h, int g, float (&v)[4])
+	{
+		const uint32_t t = (r.w[h] >> (2 * g)) & 0x03030303u, sc = (r.sc[h] >> (8 * g)) & 0xFFu;
+		float a = r.d * u2f(sc & 15), m = fmaf(-128.0f, a, -r.dmin * u2f(sc >> 4));
+		a *= FB2_UNIT;
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(a, FB2(t, i), m);
+	}
+};
+
+/* Q3_K: likewise for the low bits; the high bits of all eight slabs are
+ * in the quad's hmask word, and its four 6-bit scales are packed as in
+ * matvec.cu. */
+template <int QP> struct SlabGroup<M40_TYPE_Q3_K, QP> {
+	enum { N = 4 };
+	struct Raw {
+		uint32_t w[QP], hm[QP], s6[QP];
+		float d;
+	};
+	static __device__ __forceinline__ void load(const uint8_t *row, int k0, int q0, int qstep, Raw &r)
+	{
+		const uint8_t *b = row + (k0 / 256) * 110;
+		const int half = (k0 % 256) >> 7;
+		const uint32_t l0 = ld32a2(b + 96), l1 = ld32a2(b + 100), hw = ld32a2(b + 104);
+#pragma unroll
+		for (int h = 0; h < QP; h++) {
+			const int q = q0 + qstep * h, k2 = q >> 2;
+			r.w[h] = ld32a2(b + 32 + 32 * half + 4 * q);
+			r.hm[h] = ld32a2(b + 4 * q) >> (4 * half);
+			/* scales 8 half + 2 g + k2: low 4 bits in byte 2 g + k2 (nibble
+			 * half), high 2 bits in byte 8 + (2 g + k2) % 4 at bit 2 (2 half + g / 2) */
+			const uint32_t lo = (__byte_perm(l0, l1, k2 ? 0x7531u : 0x6420u) >> (4 * half)) & 0x0F0F0F0Fu;
+			uint32_t hb = __byte_perm(hw, 0, k2 ? 0x3131u : 0x2020u) >> (4 * half);
+			hb = (hb & 0x00000303u) | ((hb >> 2) & 0x03030000u);
+			r.s6[h] = lo | hb << 4;
+		}
+		r.d = h_lo(ldg16(b + 108));
+	}
+	static __device__ __forceinline__ void quad(const Raw &r, int h, int g, float (&v)[4])
+	{
+		/* q - 4 where the high bit is clear: (q + 4 h) - 4 */
+		const uint32_t t = ((r.w[h] >> (2 * g)) & 0x03030303u) | ((r.hm[h] >> g) & 0x01010101u) << 2;
+		const float a = fmaf(r.d * FB2_UNIT, FB2(r.s6[h], g), -160.0f * r.d); /* d * (scale - 32) */
+#pragma unroll
+		for (int i = 0; i < 4; i++)
+			v[i] = fmaf(a * FB2_UNIT, FB2(t, i), -132.0f * a);
 	}
 };
 

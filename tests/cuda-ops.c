@@ -1075,7 +1075,7 @@ bench(void)
 		for (size_t k = 0; k < sizeof nb / sizeof nb[0]; k++) {
 			b.n = nb[k];
 			if (nb[k] > 1 && type != M40_TYPE_Q4_K && type != M40_TYPE_Q4_0 && type != M40_TYPE_Q6_K &&
-			    type != M40_TYPE_Q8_0)
+			    type != M40_TYPE_Q8_0 && type != M40_TYPE_Q2_K && type != M40_TYPE_Q3_K && type != M40_TYPE_Q5_K)
 				break;
 			int reps = 30;
 			for (int i = 0; i < 3; i++)
