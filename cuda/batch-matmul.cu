@@ -77,6 +77,15 @@ __device__ __forceinline__ uint32_t nibs(uint32_t w, int q)
 	return (w >> (q >= 4 ? 4 : 0)) & 0x0F0F0F0Fu;
 }
 
+/* v[i] = a * FB2(t, i) + m: a quad of FB2 bytes as weights (a carries
+ * FB2_UNIT, m the 128 of FB2) */
+__device__ __forceinline__ void fb2_quad(uint32_t t, float a, float m, float (&v)[4])
+{
+#pragma unroll
+	for (int i = 0; i < 4; i++)
+		v[i] = fmaf(a, FB2(t, i), m);
+}
+
 template <> struct Slab<M40_TYPE_F16> {
 	enum { A = 8 };
 	static __device__ __forceinline__ void quad(const uint8_t *row, int k0, int q, float (&v)[4])
@@ -103,9 +112,7 @@ template <> struct Slab<M40_TYPE_Q4_0> {
 		const uint8_t *b = row + (k0 / 32) * 18;
 		uint32_t t = nibs(ld32a2(b + 2 + 4 * (q & 3)), q);
 		float d = h_lo(ldg16(b)), a = d * FB2_UNIT, m = -136.0f * d;
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a, FB2(t, i), m);
+		fb2_quad(t, a, m, v);
 	}
 };
 
@@ -116,9 +123,7 @@ template <> struct Slab<M40_TYPE_Q4_1> {
 		const uint8_t *b = row + (k0 / 32) * 20;
 		uint32_t t = nibs(ldg32(b + 4 + 4 * (q & 3)), q), dm = ldg32(b);
 		float d = h_lo(dm), a = d * FB2_UNIT, m = fmaf(-128.0f, d, h_hi(dm));
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a, FB2(t, i), m);
+		fb2_quad(t, a, m, v);
 	}
 };
 
@@ -194,9 +199,7 @@ template <> struct Slab<M40_TYPE_Q2_K> {
 		uint32_t sc = ld8(b + 8 * half + 2 * g + (q >> 2)), t = (w >> (2 * g)) & 0x03030303u;
 		float a = h_lo(dd) * u2f(sc & 15), m = fmaf(-128.0f, a, -h_hi(dd) * u2f(sc >> 4));
 		a *= FB2_UNIT;
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a, FB2(t, i), m);
+		fb2_quad(t, a, m, v);
 	}
 };
 
@@ -213,9 +216,7 @@ template <> struct Slab<M40_TYPE_Q3_K> {
 		float a = h_lo(ldg16(b + 108)) * (u2f(lo | hi << 4) - 32.0f);
 		/* q - 4 where the high bit is clear: (q + 4 h) - 4 */
 		uint32_t t = ((w >> (2 * g)) & 0x03030303u) | ((hm >> hs) & 0x01010101u) << 2;
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a * FB2_UNIT, FB2(t, i), -132.0f * a);
+		fb2_quad(t, a * FB2_UNIT, -132.0f * a, v);
 	}
 };
 
@@ -249,9 +250,7 @@ template <> struct Slab<M40_TYPE_Q4_K> {
 		k4_scale(b, 2 * pair + hi, &a, &m);
 		m = fmaf(-128.0f, a, m);
 		a *= FB2_UNIT;
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a, FB2(t, i), m);
+		fb2_quad(t, a, m, v);
 	}
 };
 
@@ -281,9 +280,7 @@ template <> struct Slab<M40_TYPE_Q6_K> {
 		uint32_t sc = ld8(b + 192 + 8 * half + 2 * g + (q >> 2)) ^ 0x80u;
 		float a = h_lo(ldg16(b + 208)) * (u2f(sc) - 128.0f);
 		uint32_t t = ((ql >> (4 * (g >> 1))) & 0x0F0F0F0Fu) | ((qh >> (2 * g)) & 0x03030303u) << 4;
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a * FB2_UNIT, FB2(t, i), -160.0f * a);
+		fb2_quad(t, a * FB2_UNIT, -160.0f * a, v);
 	}
 };
 
@@ -316,6 +313,19 @@ template <int T, int QP> struct SlabGroup {
 	static __device__ __forceinline__ void quad(const Raw &r, int h, int hs, float (&v)[4]) {}
 };
 
+/* Q4_K, Q5_K: the scales and minimums of sub-blocks 2 pair and 2 pair + 1
+ * as fb2_quad wants them */
+__device__ __forceinline__ void k4_pair_scales(const uint8_t *b, int pair, float (&a)[2], float (&m)[2])
+{
+#pragma unroll
+	for (int hs = 0; hs < 2; hs++) {
+		float sa, sm;
+		k4_scale(b, 2 * pair + hs, &sa, &sm);
+		m[hs] = fmaf(-128.0f, sa, sm);
+		a[hs] = sa * FB2_UNIT;
+	}
+}
+
 template <int QP> struct SlabGroup<M40_TYPE_Q4_K, QP> {
 	enum { N = 2 };
 	struct Raw {
@@ -329,20 +339,12 @@ template <int QP> struct SlabGroup<M40_TYPE_Q4_K, QP> {
 #pragma unroll
 		for (int h = 0; h < QP; h++)
 			r.w[h] = ldg32(b + 16 + 32 * pair + 4 * (q0 + qstep * h));
-#pragma unroll
-		for (int hs = 0; hs < 2; hs++) {
-			float a, m;
-			k4_scale(b, 2 * pair + hs, &a, &m);
-			r.m[hs] = fmaf(-128.0f, a, m);
-			r.a[hs] = a * FB2_UNIT;
-		}
+		k4_pair_scales(b, pair, r.a, r.m);
 	}
 	static __device__ __forceinline__ void quad(const Raw &r, int h, int hs, float (&v)[4])
 	{
 		const uint32_t t = (r.w[h] >> (4 * hs)) & 0x0F0F0F0Fu;
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(r.a[hs], FB2(t, i), r.m[hs]);
+		fb2_quad(t, r.a[hs], r.m[hs], v);
 	}
 };
 
@@ -364,20 +366,12 @@ template <int QP> struct SlabGroup<M40_TYPE_Q5_K, QP> {
 			r.w[h] = ldg32(b + 48 + 32 * pair + 4 * q);
 			r.qh[h] = ldg32(b + 16 + 4 * q) >> (2 * pair);
 		}
-#pragma unroll
-		for (int hs = 0; hs < 2; hs++) {
-			float a, m;
-			k4_scale(b, 2 * pair + hs, &a, &m);
-			r.m[hs] = fmaf(-128.0f, a, m);
-			r.a[hs] = a * FB2_UNIT;
-		}
+		k4_pair_scales(b, pair, r.a, r.m);
 	}
 	static __device__ __forceinline__ void quad(const Raw &r, int h, int hs, float (&v)[4])
 	{
 		const uint32_t t = ((r.w[h] >> (4 * hs)) & 0x0F0F0F0Fu) | ((r.qh[h] >> hs) & 0x01010101u) << 4;
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(r.a[hs], FB2(t, i), r.m[hs]);
+		fb2_quad(t, r.a[hs], r.m[hs], v);
 	}
 };
 
@@ -408,9 +402,7 @@ template <int QP> struct SlabGroup<M40_TYPE_Q2_K, QP> {
 		const uint32_t t = (r.w[h] >> (2 * g)) & 0x03030303u, sc = (r.sc[h] >> (8 * g)) & 0xFFu;
 		float a = r.d * u2f(sc & 15), m = fmaf(-128.0f, a, -r.dmin * u2f(sc >> 4));
 		a *= FB2_UNIT;
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a, FB2(t, i), m);
+		fb2_quad(t, a, m, v);
 	}
 };
 
@@ -447,9 +439,7 @@ template <int QP> struct SlabGroup<M40_TYPE_Q3_K, QP> {
 		/* q - 4 where the high bit is clear: (q + 4 h) - 4 */
 		const uint32_t t = ((r.w[h] >> (2 * g)) & 0x03030303u) | ((r.hm[h] >> g) & 0x01010101u) << 2;
 		const float a = fmaf(r.d * FB2_UNIT, FB2(r.s6[h], g), -160.0f * r.d); /* d * (scale - 32) */
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a * FB2_UNIT, FB2(t, i), -132.0f * a);
+		fb2_quad(t, a * FB2_UNIT, -132.0f * a, v);
 	}
 };
 
@@ -481,9 +471,7 @@ template <int QP> struct SlabGroup<M40_TYPE_Q6_K, QP> {
 		const uint32_t t = ((r.ql[g & 1][h] >> (4 * (g >> 1))) & 0x0F0F0F0Fu) |
 			((r.qh[h] >> (2 * g)) & 0x03030303u) << 4;
 		const float a = r.a[g][h], m = a * (-160.0f * 65536.0f);
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			v[i] = fmaf(a, FB2(t, i), m);
+		fb2_quad(t, a, m, v);
 	}
 };
 
