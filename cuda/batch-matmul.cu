@@ -407,8 +407,8 @@ template <int QP> struct SlabGroup<M40_TYPE_Q2_K, QP> {
 };
 
 /* Q3_K: likewise for the low bits; the high bits of all eight slabs are
- * in the quad's hmask word, and its four 6-bit scales are packed as in
- * matvec.cu. */
+ * in the quad's hmask word, and its four 6-bit scales come packed
+ * (q3k_scales6). */
 template <int QP> struct SlabGroup<M40_TYPE_Q3_K, QP> {
 	enum { N = 4 };
 	struct Raw {
@@ -425,12 +425,7 @@ template <int QP> struct SlabGroup<M40_TYPE_Q3_K, QP> {
 			const int q = q0 + qstep * h, k2 = q >> 2;
 			r.w[h] = ld32a2(b + 32 + 32 * half + 4 * q);
 			r.hm[h] = ld32a2(b + 4 * q) >> (4 * half);
-			/* scales 8 half + 2 g + k2: low 4 bits in byte 2 g + k2 (nibble
-			 * half), high 2 bits in byte 8 + (2 g + k2) % 4 at bit 2 (2 half + g / 2) */
-			const uint32_t lo = (__byte_perm(l0, l1, k2 ? 0x7531u : 0x6420u) >> (4 * half)) & 0x0F0F0F0Fu;
-			uint32_t hb = __byte_perm(hw, 0, k2 ? 0x3131u : 0x2020u) >> (4 * half);
-			hb = (hb & 0x00000303u) | ((hb >> 2) & 0x03030000u);
-			r.s6[h] = lo | hb << 4;
+			r.s6[h] = q3k_scales6(l0, l1, hw, half, k2);
 		}
 		r.d = h_lo(ldg16(b + 108));
 	}
@@ -780,7 +775,7 @@ static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *
 	int splits = bmm_splits(be, rows, bm, K, n);
 	int sps = (slabs + splits - 1) / splits;
 	if (NT < 0) /* whole groups (slabs are 8 a super-block) */
-		sps = (sps + SlabGroup<T, 2>::N - 1) / SlabGroup<T, 2>::N * SlabGroup<T, 2>::N;
+		sps = (sps + SlabGroup<T, QP>::N - 1) / SlabGroup<T, QP>::N * SlabGroup<T, QP>::N;
 	splits = (slabs + sps - 1) / sps;
 	float *part = NULL;
 	if (splits > 1) {

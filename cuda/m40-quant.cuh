@@ -46,6 +46,18 @@ __device__ __forceinline__ float h_hi(uint32_t w)
 #define FB0(v, i) __uint_as_float(__byte_perm((v), FB_MAGIC, 0x7440 | (i)))
 #define FB2_UNIT (1.0f / 65536.0f)
 
+/* Q3_K: the four 6-bit scales 8 half + 2 g + k2 (g < 4) of a super-block
+ * as bytes g of one word, from its scale words l0, l1 (bytes 96..103) and
+ * hw (104..107): the low 4 bits are nibble half of byte 2 g + k2, the high
+ * 2 bits are bits 2 (2 half + g / 2) of byte 8 + (2 g + k2) % 4. */
+__device__ __forceinline__ uint32_t q3k_scales6(uint32_t l0, uint32_t l1, uint32_t hw, int half, int k2)
+{
+	uint32_t lo = (__byte_perm(l0, l1, k2 ? 0x7531u : 0x6420u) >> (4 * half)) & 0x0F0F0F0Fu;
+	uint32_t hb = __byte_perm(hw, 0, k2 ? 0x3131u : 0x2020u) >> (4 * half);
+	hb = (hb & 0x00000303u) | ((hb >> 2) & 0x03030000u);
+	return lo | hb << 4;
+}
+
 /* Loads of weight bytes through the read-only data cache. */
 __device__ __forceinline__ uint32_t ldg16(const uint8_t *p)
 {

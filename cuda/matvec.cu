@@ -863,13 +863,16 @@ __device__ __forceinline__ void fa_nibbles(uint32_t u, float *lo, float *hi)
  * of the whole sum.
  */
 template <int T> struct Q;
+/* the formats that load x as it is */
+struct QPlainX {
+	static __device__ __forceinline__ float xs(int) { return 1.0f; }
+};
 
 /* F16, BF16: a "block" of 256 columns, lane p takes columns 4p.. and
  * 128 + 4p.. (8-byte loads; a warp's x load is 512 contiguous bytes). */
-template <> struct Q<M40_TYPE_F16> {
+template <> struct Q<M40_TYPE_F16> : QPlainX {
 	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, NS = 0, ALIGN = 8, NRAW = 4 };
 	static constexpr float OFF = 0.0f, UNIT = 1.0f;
-	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return 128 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -889,10 +892,9 @@ template <> struct Q<M40_TYPE_F16> {
 	}
 };
 
-template <> struct Q<M40_TYPE_BF16> {
+template <> struct Q<M40_TYPE_BF16> : QPlainX {
 	enum { QK = 256, BYTES = 512, LPB = 32, W = 8, G = 1, NS = 0, ALIGN = 8, NRAW = 4 };
 	static constexpr float OFF = 0.0f, UNIT = 1.0f;
-	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return 128 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -960,10 +962,9 @@ template <> struct Q<M40_TYPE_Q4_1> {
 	}
 };
 
-template <> struct Q<M40_TYPE_Q5_0> {
+template <> struct Q<M40_TYPE_Q5_0> : QPlainX {
 	enum { QK = 32, BYTES = 22, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 4 };
 	static constexpr float OFF = -144.0f * 65536.0f, UNIT = FB2_UNIT;
-	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -987,10 +988,9 @@ template <> struct Q<M40_TYPE_Q5_0> {
 	}
 };
 
-template <> struct Q<M40_TYPE_Q5_1> {
+template <> struct Q<M40_TYPE_Q5_1> : QPlainX {
 	enum { QK = 32, BYTES = 24, LPB = 2, W = 16, G = 1, NS = 1, ALIGN = 4, NRAW = 4 };
 	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
-	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
 	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1126,10 +1126,9 @@ template <> struct Q<M40_TYPE_Q4_K> {
 	}
 };
 
-template <> struct Q<M40_TYPE_Q5_K> {
+template <> struct Q<M40_TYPE_Q5_K> : QPlainX {
 	enum { QK = 256, BYTES = 176, LPB = 8, W = 32, G = 2, NS = 1, ALIGN = 16, NRAW = 12 };
 	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
-	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 64 * (p >> 1) + 4 * (p & 1); }
 	static __device__ __forceinline__ int coff(int i) { return K4_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1165,10 +1164,9 @@ template <> struct Q<M40_TYPE_Q5_K> {
  * groups g of half h: columns 128h + 32g + l. */
 #define K6_L0(p) (16 * (((p) >> 1) & 1) + 4 * ((p) & 1))
 #define K6_COFF(i) (8 * ((i) & 1) + 32 * ((i) >> 1))
-template <> struct Q<M40_TYPE_Q6_K> {
+template <> struct Q<M40_TYPE_Q6_K> : QPlainX {
 	enum { QK = 256, BYTES = 210, LPB = 8, W = 32, G = 4, NS = 0, ALIGN = 2, NRAW = 11 };
 	static constexpr float OFF = -160.0f * 65536.0f, UNIT = FB2_UNIT;
-	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
 	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1205,10 +1203,9 @@ template <> struct Q<M40_TYPE_Q6_K> {
 /* Q3_K: q = 2 bits of qs | the hmask bit << 2, value d * (scale - 32) * (q - 4).
  * The lane's 4 scales (8h + 2g + k2, k2 = kk >> 1): low 4 bits in byte
  * 2g + k2 (nibble h), high 2 bits in byte 8 + (2g + k2) % 4 at bit 2 (2h + g / 2). */
-template <> struct Q<M40_TYPE_Q3_K> {
+template <> struct Q<M40_TYPE_Q3_K> : QPlainX {
 	enum { QK = 256, BYTES = 110, LPB = 8, W = 32, G = 4, NS = 0, ALIGN = 2, NRAW = 8 };
 	static constexpr float OFF = -132.0f * 65536.0f, UNIT = FB2_UNIT;
-	static __device__ __forceinline__ float xs(int) { return 1.0f; }
 	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
 	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
@@ -1229,10 +1226,7 @@ template <> struct Q<M40_TYPE_Q3_K> {
 	{
 		const int h = p >> 2, k2 = (p >> 1) & 1;
 		float d = h_lo(w[0]);
-		uint32_t lo = (__byte_perm(w[5], w[6], k2 ? 0x7531u : 0x6420u) >> (4 * h)) & 0x0F0F0F0Fu;
-		uint32_t hb = __byte_perm(w[7], 0, k2 ? 0x3131u : 0x2020u) >> (4 * h);
-		hb = (hb & 0x00000303u) | ((hb >> 2) & 0x03030000u);
-		uint32_t s6 = lo | (hb << 4);
+		uint32_t s6 = q3k_scales6(w[5], w[6], w[7], h, k2);
 		float d6 = d * FB2_UNIT;
 #pragma unroll
 		for (int g = 0; g < 4; g++) {
@@ -1497,7 +1491,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 		const uint32_t base = (uint32_t)row0 * rb;
 		uint32_t o[R];
 		o[0] = 0;
-		if (last >= R - 1) {
+		if (last >= R - 1) { /* every block but one of a tiny matrix: no compares */
 #pragma unroll
 			for (int r = 1; r < R; r++)
 				o[r] = o[r - 1] + rb;

@@ -1039,6 +1039,19 @@ once(void)
 	return 0;
 }
 
+/* the types the bench also times with batches: the K-quants, Q4_0, Q8_0 */
+static int
+bench_batched(int type)
+{
+	switch (type) {
+	case M40_TYPE_Q2_K: case M40_TYPE_Q3_K: case M40_TYPE_Q4_K: case M40_TYPE_Q5_K: case M40_TYPE_Q6_K:
+	case M40_TYPE_Q4_0: case M40_TYPE_Q8_0:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int
 bench(void)
 {
@@ -1074,8 +1087,7 @@ bench(void)
 		static const int nb[] = { 1, 2, 4, 8, 16, 32, 64 };
 		for (size_t k = 0; k < sizeof nb / sizeof nb[0]; k++) {
 			b.n = nb[k];
-			if (nb[k] > 1 && type != M40_TYPE_Q4_K && type != M40_TYPE_Q4_0 && type != M40_TYPE_Q6_K &&
-			    type != M40_TYPE_Q8_0 && type != M40_TYPE_Q2_K && type != M40_TYPE_Q3_K && type != M40_TYPE_Q5_K)
+			if (nb[k] > 1 && !bench_batched(type))
 				break;
 			int reps = 30;
 			for (int i = 0; i < 3; i++)
