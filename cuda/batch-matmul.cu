@@ -10,10 +10,11 @@
  * batch's x for those 8 columns, read from shared memory; the 4 threads of
  * a row add up their sums at the end.
  *
- * 17 to 64 sequences (bmm_kernel): a thread block owns 64 rows.  For each
- * slab, its 64 threads dequantize the 64 x 32 weights into shared memory,
- * again four a thread at a time; then they multiply the slab with the x
- * slab from register tiles (8 rows x 4 or 8 sequences), as an SGEMM does.
+ * 17 to 64 sequences (bmm_kernel): a thread block owns 128 rows.  For
+ * each slab, its 128 or 256 threads dequantize the 128 x 32 weights into
+ * shared memory, again four a thread at a time; then they multiply the
+ * slab with the x slab from register tiles (8 rows x 4 sequences), as an
+ * SGEMM does.
  *
  * Either way a weight costs a few instructions to decode once and n FFMAs,
  * where the matrix-vector kernels (matvec.cu) decode it once a pass of at
@@ -34,9 +35,8 @@
 #include "m40-cuda.h"
 #include "m40-quant.cuh"
 
-#define BM 64       /* rows a thread block */
 #define BK 32       /* columns a slab */
-#define THREADS 64
+#define THREADS 64 /* bmq_kernel */
 #define WSTRIDE (BK + 4) /* floats a row of the weight slab in shared memory */
 
 /* q (0 <= q < 2^23) as a float, exactly. */
@@ -470,56 +470,72 @@ template <int QP> struct SlabGroup<M40_TYPE_Q6_K, QP> {
 	}
 };
 
-/* Register tiles: NT sequences a block (32 or 64), each thread TM rows x
- * TN sequences, the 64 threads covering 64 x NT.  A thread's rows are MT
- * apart and its sequences come in runs of 4, so that the float4 loads of a
- * quarter warp from shared memory touch every bank at most once. */
+/* bmm_kernel's tiles: NT sequences a block (32 or 64), BMM rows, each
+ * thread TM rows x TN sequences: 16 threads along the rows (a thread's
+ * rows 16 apart) and NT / 4 along the sequences, 4 NT threads in all.
+ * With the 8 x 8 tiles of 64 threads it had before, a Q4_K thread took 209
+ * registers on the H100 (4 blocks, 8 warps an SM) and the products at 64
+ * sequences issued in 53% of the cycles: too few warps to cover the slab
+ * loads and the barriers.  Each thread dequantizes BMM * 8 / threads
+ * quads and loads 2 float4s of x a slab. */
+#define BMM 128
 template <int NT> struct Tile {
 	enum {
 		TM = 8,
-		TN = NT == 64 ? 8 : 4,
-		MT = BM / TM,    /* threads along the rows */
-		XS = NT + 4      /* floats a row of the x slab */
+		TN = 4,
+		MT = BMM / TM,          /* threads along the rows */
+		NTH = MT * (NT / TN),   /* threads a block */
+		QT = BMM * 8 / NTH,     /* quads a thread dequantizes */
+		XS = NT + 4             /* floats a column of the x slab */
 	};
-	static_assert(MT * (NT / TN) == THREADS, "one thread a tile");
+	static_assert(QT * NTH == BMM * 8, "whole quads");
+	static_assert(NT * BK == 8 * NTH, "2 float4s of x a thread");
 };
 
-/* xr[u] = x[s][k0 + t % 32] for the sequences s = s0 + 2 u (0 past n), in
- * rounds of 8 loads (all 32 of 64 sequences at once would take too many
- * registers) */
-template <int XN>
-__device__ __forceinline__ void load_x(float (&xr)[XN], const float *xp, int s0, int n, int K, int k0)
-{
-#pragma unroll 8
-	for (int u = 0; u < XN; u++)
-		xr[u] = s0 + u * (THREADS / BK) < n ? xp[(size_t)u * (THREADS / BK) * K + k0] : 0.0f;
-}
+/* Thread blocks an SM must hold at once: 4 of 128 threads; of 256, 3 on
+ * sm_52 (80 registers) except where that spills there, and 2 from sm_70
+ * on, where 3 spills every type. */
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 700
+#define BMM_MIN3 1
+#else
+#define BMM_MIN3 0
+#endif
+template <int T, int NT> struct BmmMinB {
+	enum {
+		V = NT == 32 ? 4 : BMM_MIN3 && T != M40_TYPE_F16 && T != M40_TYPE_Q3_K && T != M40_TYPE_Q5_K ? 3 : 2
+	};
+};
 
 /* Slabs [z * sps, (z + 1) * sps) of the columns; with part, the sums go to
  * part[z][n][rows], else to y (added where add). */
 template <int T, int NT>
-__global__ void __launch_bounds__(THREADS)
+__global__ void __launch_bounds__(Tile<NT>::NTH, (BmmMinB<T, NT>::V))
 bmm_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, const float *__restrict__ x, int n,
 	float *__restrict__ y, int add, int sps, float *__restrict__ part)
 {
 	typedef Tile<NT> P;
-	__shared__ __align__(16) float ws[BM][WSTRIDE];
+	enum { RS = P::NTH / 8 }; /* rows between a thread's quads */
+	__shared__ __align__(16) float ws[BMM][WSTRIDE];
 	__shared__ __align__(16) float xs[BK][P::XS];
 	__shared__ float levels[16];
 	const int t = threadIdx.x, tm = t % P::MT, tn = t / P::MT;
-	const int row0 = blockIdx.x * BM, z = blockIdx.z;
+	const int row0 = blockIdx.x * BMM, z = blockIdx.z;
 	const int s0 = z * sps, s1 = min(K / BK, s0 + sps);
-	/* dequantizing: quad q of rows t / 8 + 8 i; rows past the end repeat
-	 * the last one (their sums are not stored) */
+	/* dequantizing: quad q of rows t / 8 + RS i; rows past the end repeat
+	 * the last one (their sums are not stored); 32-bit offsets, as in
+	 * bmq_kernel */
 	const int q = t % 8, r8 = t / 8;
-	const uint8_t *wr[BM / 8];
+	uint32_t wr[P::QT];
 #pragma unroll
-	for (int i = 0; i < BM / 8; i++)
-		wr[i] = w + (size_t)min(row0 + r8 + 8 * i, rows - 1) * row_bytes;
-	/* loading x: column t % 32 of sequences t / 32 + 2 u */
-	enum { XN = NT * BK / THREADS };
-	const int xs0 = t / BK;
-	const float *xp = x + (size_t)min(xs0, n - 1) * K + t % BK;
+	for (int i = 0; i < P::QT; i++)
+		wr[i] = (uint32_t)min(row0 + r8 + RS * i, rows - 1) * (uint32_t)row_bytes;
+	/* loading x: the float4 at column 4 (t % 8) of sequences t / 8 + RS u
+	 * (a warp reads 4 sequences' 128 contiguous bytes) */
+	const int xc = t % 8;
+	const float4 *xp[2];
+#pragma unroll
+	for (int u = 0; u < 2; u++)
+		xp[u] = (const float4 *)(x + (size_t)min(r8 + RS * u, n - 1) * K) + xc;
 	if (T == M40_TYPE_IQ4_NL && t < 16)
 		levels[t] = (float)m40q_iq4nl[t];
 	float acc[P::TM][P::TN];
@@ -530,24 +546,26 @@ bmm_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 			acc[i][j] = 0.0f;
 	for (int sl = s0; sl < s1; sl++) {
 		const int k0 = sl * BK;
-		/* x in an unrolled loop (one round trip, not one an iteration);
-		 * up to 32 sequences before the weights, so that both loads are in
-		 * flight together (64 would take too many registers) */
-		float xr[XN];
-		if (NT <= 32)
-			load_x<XN>(xr, xp, xs0, n, K, k0);
+		/* x first, so that its loads and the weights' are in flight together */
+		float4 xv[2];
+#pragma unroll
+		for (int u = 0; u < 2; u++)
+			xv[u] = r8 + RS * u < n ? __ldg(xp[u] + k0 / 4) : make_float4(0, 0, 0, 0);
 		__syncthreads(); /* the slab before is used up (and levels are set) */
 #pragma unroll
-		for (int i = 0; i < BM / 8; i++) {
+		for (int i = 0; i < P::QT; i++) {
 			float v[4];
-			slab_quad<T>(wr[i], k0, q, v, levels);
-			*(float4 *)&ws[r8 + 8 * i][4 * q] = make_float4(v[0], v[1], v[2], v[3]);
+			slab_quad<T>(w + wr[i], k0, q, v, levels);
+			*(float4 *)&ws[r8 + RS * i][4 * q] = make_float4(v[0], v[1], v[2], v[3]);
 		}
-		if (NT > 32)
-			load_x<XN>(xr, xp, xs0, n, K, k0);
 #pragma unroll
-		for (int u = 0; u < XN; u++)
-			xs[t % BK][xs0 + u * (THREADS / BK)] = xr[u];
+		for (int u = 0; u < 2; u++) {
+			float *d = &xs[4 * xc][r8 + RS * u];
+			d[0] = xv[u].x;
+			d[P::XS] = xv[u].y;
+			d[2 * P::XS] = xv[u].z;
+			d[3 * P::XS] = xv[u].w;
+		}
 		__syncthreads();
 #pragma unroll 2
 		for (int k4 = 0; k4 < BK; k4 += 4) {
@@ -557,18 +575,14 @@ bmm_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 				a[i] = *(const float4 *)&ws[tm + i * P::MT][k4];
 #pragma unroll
 			for (int kk = 0; kk < 4; kk++) {
-				float c[P::TN];
-#pragma unroll
-				for (int u = 0; u < P::TN / 4; u++) {
-					float4 f = *(const float4 *)&xs[k4 + kk][u * (NT / P::TN) * 4 + tn * 4];
-					c[4 * u] = f.x, c[4 * u + 1] = f.y, c[4 * u + 2] = f.z, c[4 * u + 3] = f.w;
-				}
+				const float4 c = *(const float4 *)&xs[k4 + kk][4 * tn];
 #pragma unroll
 				for (int i = 0; i < P::TM; i++) {
 					const float ai = kk == 0 ? a[i].x : kk == 1 ? a[i].y : kk == 2 ? a[i].z : a[i].w;
-#pragma unroll
-					for (int j = 0; j < P::TN; j++)
-						acc[i][j] = fmaf(ai, c[j], acc[i][j]);
+					acc[i][0] = fmaf(ai, c.x, acc[i][0]);
+					acc[i][1] = fmaf(ai, c.y, acc[i][1]);
+					acc[i][2] = fmaf(ai, c.z, acc[i][2]);
+					acc[i][3] = fmaf(ai, c.w, acc[i][3]);
 				}
 			}
 		}
@@ -578,7 +592,7 @@ bmm_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 		const int r = row0 + tm + i * P::MT;
 #pragma unroll
 		for (int j = 0; j < P::TN; j++) {
-			const int s = (j / 4) * (NT / P::TN) * 4 + tn * 4 + j % 4;
+			const int s = 4 * tn + j;
 			if (r >= rows || s >= n)
 				continue;
 			if (part != NULL)
@@ -750,20 +764,45 @@ __global__ void bmm_sum(const float *__restrict__ part, int splits, size_t m, fl
 	y[i] = add ? y[i] + v : v;
 }
 
-/* Splits of K: enough thread blocks for about 8 a multiprocessor, each
- * split at least 4 slabs, the partial sums within the weight-tile
- * scratch (whose size the memory estimate counts). */
-static int bmm_splits(const m40_backend *be, int rows, int bm, int K, int n)
+/* The most splits of K: each at least 4 slabs, the partial sums within
+ * the weight-tile scratch (whose size the memory estimate counts). */
+static int bmm_max_splits(int rows, int K, int n)
 {
-	const int slabs = K / BK, blocks = (rows + bm - 1) / bm;
-	const int want = 8 * (be->sm_count > 0 ? be->sm_count : 16);
-	int s = (want + blocks - 1) / blocks;
-	if (s > slabs / 4)
-		s = slabs / 4;
-	size_t cap = M40_GPU_TILE_BYTES / ((size_t)n * rows * sizeof(float));
-	if ((size_t)s > cap)
-		s = (int)cap;
+	int s = K / BK / 4;
+	size_t room = M40_GPU_TILE_BYTES / ((size_t)n * rows * sizeof(float));
+	if ((size_t)s > room)
+		s = (int)room;
 	return s < 1 ? 1 : s;
+}
+
+/* bmq_kernel's splits: enough thread blocks for about 8 a multiprocessor. */
+static int bmq_splits(const m40_backend *be, int rows, int K, int n)
+{
+	const int blocks = (rows + QM - 1) / QM, want = 8 * (be->sm_count > 0 ? be->sm_count : 16);
+	const int s = (want + blocks - 1) / blocks, most = bmm_max_splits(rows, K, n);
+	return s < most ? s : most;
+}
+
+/* bmm_kernel's splits, for per_sm thread blocks an SM at once: the fewest
+ * rounds of slabs, counting the last round of blocks as a full one (a
+ * 4096-row matrix in 9 splits takes 288 blocks, one more round than 8 on
+ * 132 SMs of 2 blocks each, for one slab less a block), and of those the
+ * fewest splits. */
+static int bmm_splits(const m40_backend *be, int rows, int K, int n, int per_sm)
+{
+	const int slabs = K / BK, blocks = (rows + BMM - 1) / BMM, most = bmm_max_splits(rows, K, n);
+	const long cap = (long)(per_sm > 0 ? per_sm : 1) * (be->sm_count > 0 ? be->sm_count : 16);
+	int best = 1;
+	long best_t = LONG_MAX;
+	for (int s = 1; s <= most; s++) {
+		const int sps = (slabs + s - 1) / s, used = (slabs + sps - 1) / sps;
+		const long t = ((long)blocks * used + cap - 1) / cap * sps;
+		if (used == s && t < best_t) {
+			best = s;
+			best_t = t;
+		}
+	}
+	return best;
 }
 
 /* NT: bmm_kernel's tile for 32 or 64 sequences; negative: bmq_kernel for
@@ -771,11 +810,22 @@ static int bmm_splits(const m40_backend *be, int rows, int bm, int K, int n)
 template <int T, int NT>
 static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *x, float *y, int n, int add)
 {
-	const int rows = (int)w->rows, K = (int)w->cols, slabs = K / BK, bm = NT < 0 ? QM : BM;
-	int splits = bmm_splits(be, rows, bm, K, n);
-	int sps = (slabs + splits - 1) / splits;
-	if (NT < 0) /* whole groups (slabs are 8 a super-block) */
+	enum { NB = NT > 0 ? NT : 32, NQ = NT < 0 ? -NT : 8 };
+	const int rows = (int)w->rows, K = (int)w->cols, slabs = K / BK;
+	int splits, sps;
+	if (NT < 0) {
+		splits = bmq_splits(be, rows, K, n);
+		sps = (slabs + splits - 1) / splits;
+		/* whole groups (slabs are 8 a super-block) */
 		sps = (sps + SlabGroup<T, QP>::N - 1) / SlabGroup<T, QP>::N * SlabGroup<T, QP>::N;
+	} else {
+		int per_sm = 0;
+		if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, bmm_kernel<T, NB>, Tile<NB>::NTH, 0) !=
+			cudaSuccess)
+			return m40c_fail(be, cudaGetLastError(), "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+		splits = bmm_splits(be, rows, K, n, per_sm);
+		sps = (slabs + splits - 1) / splits;
+	}
 	splits = (slabs + sps - 1) / sps;
 	float *part = NULL;
 	if (splits > 1) {
@@ -785,13 +835,14 @@ static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *
 			return st;
 		part = be->tile;
 	}
+	const int bm = NT < 0 ? QM : BMM;
 	dim3 grid((unsigned)((rows + bm - 1) / bm), 1, (unsigned)splits);
 	if (NT < 0)
-		bmq_kernel<T, (NT < 0 ? -NT : 8)><<<grid, THREADS, 0, be->stream>>>((const uint8_t *)w->data,
-			w->row_bytes, rows, K, x, n, y, add, sps, part);
+		bmq_kernel<T, NQ><<<grid, THREADS, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes, rows, K, x,
+			n, y, add, sps, part);
 	else
-		bmm_kernel<T, (NT > 0 ? NT : 32)><<<grid, THREADS, 0, be->stream>>>((const uint8_t *)w->data,
-			w->row_bytes, rows, K, x, n, y, add, sps, part);
+		bmm_kernel<T, NB><<<grid, Tile<NB>::NTH, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes, rows,
+			K, x, n, y, add, sps, part);
 	if (part != NULL) {
 		size_t m = (size_t)n * rows;
 		bmm_sum<<<(unsigned)((m + 255) / 256), 256, 0, be->stream>>>(part, splits, m, y, add);
