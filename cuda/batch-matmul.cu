@@ -775,30 +775,25 @@ static int bmm_max_splits(int rows, int K, int n)
 	return s < 1 ? 1 : s;
 }
 
-/* bmq_kernel's splits: enough thread blocks for about 8 a multiprocessor. */
-static int bmq_splits(const m40_backend *be, int rows, int K, int n)
+/* Slabs a split of K, for a kernel whose thread blocks take bm rows,
+ * per_sm of them an SM at once, and slabs in groups of g: the least time
+ * in rounds of blocks times slabs a block, the last round counted as a
+ * full one (a 4096-row matrix in 9 splits of 128-row blocks takes 288
+ * blocks, one round more than 8 splits on 132 SMs of 2 blocks each, for
+ * one slab less a block) and a block's setup and stores as 2 slabs; more
+ * splits only where they save 5%, for their partial sums cost memory
+ * traffic and the kernel that adds them. */
+static int bmm_split_slabs(const m40_backend *be, int rows, int bm, int K, int n, int per_sm, int g)
 {
-	const int blocks = (rows + QM - 1) / QM, want = 8 * (be->sm_count > 0 ? be->sm_count : 16);
-	const int s = (want + blocks - 1) / blocks, most = bmm_max_splits(rows, K, n);
-	return s < most ? s : most;
-}
-
-/* bmm_kernel's splits, for per_sm thread blocks an SM at once: the fewest
- * rounds of slabs, counting the last round of blocks as a full one (a
- * 4096-row matrix in 9 splits takes 288 blocks, one more round than 8 on
- * 132 SMs of 2 blocks each, for one slab less a block), and of those the
- * fewest splits. */
-static int bmm_splits(const m40_backend *be, int rows, int K, int n, int per_sm)
-{
-	const int slabs = K / BK, blocks = (rows + BMM - 1) / BMM, most = bmm_max_splits(rows, K, n);
+	const int slabs = K / BK, blocks = (rows + bm - 1) / bm, most = bmm_max_splits(rows, K, n);
 	const long cap = (long)(per_sm > 0 ? per_sm : 1) * (be->sm_count > 0 ? be->sm_count : 16);
-	int best = 1;
-	long best_t = LONG_MAX;
-	for (int s = 1; s <= most; s++) {
-		const int sps = (slabs + s - 1) / s, used = (slabs + sps - 1) / sps;
-		const long t = ((long)blocks * used + cap - 1) / cap * sps;
-		if (used == s && t < best_t) {
-			best = s;
+	int best = (slabs + g - 1) / g * g;
+	long best_t = (blocks + cap - 1) / cap * (best + 2);
+	for (int s = 2; s <= most; s++) {
+		const int sps = ((slabs + s - 1) / s + g - 1) / g * g, used = (slabs + sps - 1) / sps;
+		const long t = ((long)blocks * used + cap - 1) / cap * (sps + 2);
+		if (20 * t < 19 * best_t) {
+			best = sps;
 			best_t = t;
 		}
 	}
@@ -812,20 +807,13 @@ static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *
 {
 	enum { NB = NT > 0 ? NT : 32, NQ = NT < 0 ? -NT : 8 };
 	const int rows = (int)w->rows, K = (int)w->cols, slabs = K / BK;
-	int splits, sps;
-	if (NT < 0) {
-		splits = bmq_splits(be, rows, K, n);
-		sps = (slabs + splits - 1) / splits;
-		/* whole groups (slabs are 8 a super-block) */
-		sps = (sps + SlabGroup<T, QP>::N - 1) / SlabGroup<T, QP>::N * SlabGroup<T, QP>::N;
-	} else {
-		int per_sm = 0;
-		if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, bmm_kernel<T, NB>, Tile<NB>::NTH, 0) !=
-			cudaSuccess)
-			return m40c_fail(be, cudaGetLastError(), "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
-		splits = bmm_splits(be, rows, K, n, per_sm);
-		sps = (slabs + splits - 1) / splits;
-	}
+	int splits, sps, per_sm = 0;
+	cudaError_t e = NT < 0 ? cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, bmq_kernel<T, NQ>, THREADS, 0)
+			       : cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, bmm_kernel<T, NB>, Tile<NB>::NTH, 0);
+	if (e != cudaSuccess)
+		return m40c_fail(be, e, "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+	/* bmq_kernel: whole groups of slabs (8 slabs a super-block) */
+	sps = bmm_split_slabs(be, rows, NT < 0 ? QM : BMM, K, n, per_sm, NT < 0 ? SlabGroup<T, QP>::N : 1);
 	splits = (slabs + sps - 1) / sps;
 	float *part = NULL;
 	if (splits > 1) {
