@@ -36,7 +36,6 @@
 #include "m40-quant.cuh"
 
 #define BK 32       /* columns a slab */
-#define THREADS 64 /* bmq_kernel */
 #define WSTRIDE (BK + 4) /* floats a row of the weight slab in shared memory */
 
 /* q (0 <= q < 2^23) as a float, exactly. */
@@ -627,7 +626,8 @@ bmm_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 #define QP 2
 #define QTR (8 / QP)          /* threads a row */
 #define QRT 4                 /* rows a thread */
-#define QM (THREADS / QTR * QRT) /* rows a thread block of bmq_kernel */
+#define QTHREADS 64           /* threads a block */
+#define QM (QTHREADS / QTR * QRT) /* rows a block */
 /* the x slab in shared memory: (column c, sequence s); the pad after every
  * 8 columns puts the float4s of the 8 quads' columns in distinct banks */
 #define XSG (BK * 4 + 16)
@@ -637,11 +637,11 @@ __device__ __forceinline__ int xs_at(int c, int s)
 }
 
 template <int T, int NS>
-__global__ void __launch_bounds__(THREADS)
+__global__ void __launch_bounds__(QTHREADS)
 bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, const float *__restrict__ x, int n,
 	float *__restrict__ y, int add, int sps, float *__restrict__ part)
 {
-	enum { XU = NS < 8 ? 1 : NS / 8, NV = QRT * NS, RG = THREADS / QTR };
+	enum { XU = NS < 8 ? 1 : NS / 8, NV = QRT * NS, RG = QTHREADS / QTR };
 	__shared__ __align__(16) float xs[2][NS / 4 * XSG];
 	__shared__ float levels[16];
 	const int t = threadIdx.x, tq = t % QTR, rg = t / QTR;
@@ -808,7 +808,7 @@ static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *
 	enum { NB = NT > 0 ? NT : 32, NQ = NT < 0 ? -NT : 8 };
 	const int rows = (int)w->rows, K = (int)w->cols, slabs = K / BK;
 	int splits, sps, per_sm = 0;
-	cudaError_t e = NT < 0 ? cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, bmq_kernel<T, NQ>, THREADS, 0)
+	cudaError_t e = NT < 0 ? cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, bmq_kernel<T, NQ>, QTHREADS, 0)
 			       : cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, bmm_kernel<T, NB>, Tile<NB>::NTH, 0);
 	if (e != cudaSuccess)
 		return m40c_fail(be, e, "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
@@ -826,7 +826,7 @@ static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *
 	const int bm = NT < 0 ? QM : BMM;
 	dim3 grid((unsigned)((rows + bm - 1) / bm), 1, (unsigned)splits);
 	if (NT < 0)
-		bmq_kernel<T, NQ><<<grid, THREADS, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes, rows, K, x,
+		bmq_kernel<T, NQ><<<grid, QTHREADS, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes, rows, K, x,
 			n, y, add, sps, part);
 	else
 		bmm_kernel<T, NB><<<grid, Tile<NB>::NTH, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes, rows,
