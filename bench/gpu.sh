@@ -83,5 +83,11 @@ for m in $models; do
 		}' "$log"
 done
 echo
-echo "batched generation, 7B Q4_K_M (128-token prompts, 128 generated), aggregate t/s:"
-grep '^batched' "$out/llama2-7b-q4_k_m.bench" || true
+# a step reads every weight once for all its sequences and does their
+# FLOPs: few sequences are bound by the bandwidth, many by FP32
+echo "batched generation, llama2-7b:q4_k_m (128-token prompts, 128 generated)"
+printf '%-10s %11s %12s %12s\n' sequences "t/s in all" "bandwidth" "FP32"
+awk -v bw="$bw" -v sg="$sgemm" '
+	/^model / { gb = $3; gf = $6 }
+	/^batched / { printf "%-10d %11.1f %11.1f%% %11.1f%%\n", $2, $3, 100 * $3 / $2 * gb * 1e9 / bw,
+		100 * $3 * gf * 1e9 / sg }' "$out/llama2-7b-q4_k_m.bench"
