@@ -805,16 +805,21 @@ static int bmm_split_slabs(const m40_backend *be, int rows, int bm, int K, int n
 template <int T, int NT>
 static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *x, float *y, int n, int add)
 {
-	enum { NB = NT > 0 ? NT : 32, NQ = NT < 0 ? -NT : 8 };
+	enum {
+		NB = NT > 0 ? NT : 32,
+		NQ = NT < 0 ? -NT : 8,
+		BR = NT < 0 ? QM : BMM,                  /* rows a block */
+		NTH = NT < 0 ? QTHREADS : Tile<NB>::NTH, /* threads a block */
+	};
 	const int rows = (int)w->rows, K = (int)w->cols, slabs = K / BK;
-	int splits, sps, per_sm = 0;
-	cudaError_t e = NT < 0 ? cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, bmq_kernel<T, NQ>, QTHREADS, 0)
-			       : cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, bmm_kernel<T, NB>, Tile<NB>::NTH, 0);
+	int per_sm = 0;
+	cudaError_t e = NT < 0 ? cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, bmq_kernel<T, NQ>, NTH, 0)
+			       : cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, bmm_kernel<T, NB>, NTH, 0);
 	if (e != cudaSuccess)
 		return m40c_fail(be, e, "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
 	/* bmq_kernel: whole groups of slabs (8 slabs a super-block) */
-	sps = bmm_split_slabs(be, rows, NT < 0 ? QM : BMM, K, n, per_sm, NT < 0 ? SlabGroup<T, QP>::N : 1);
-	splits = (slabs + sps - 1) / sps;
+	const int sps = bmm_split_slabs(be, rows, BR, K, n, per_sm, NT < 0 ? SlabGroup<T, QP>::N : 1);
+	const int splits = (slabs + sps - 1) / sps;
 	float *part = NULL;
 	if (splits > 1) {
 		m40_status st = m40c_scratch(be, (void **)&be->tile, &be->tile_bytes,
@@ -823,14 +828,13 @@ static m40_status bmm_launch(m40_backend *be, const m40_weight *w, const float *
 			return st;
 		part = be->tile;
 	}
-	const int bm = NT < 0 ? QM : BMM;
-	dim3 grid((unsigned)((rows + bm - 1) / bm), 1, (unsigned)splits);
+	dim3 grid((unsigned)((rows + BR - 1) / BR), 1, (unsigned)splits);
 	if (NT < 0)
-		bmq_kernel<T, NQ><<<grid, QTHREADS, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes, rows, K, x,
-			n, y, add, sps, part);
+		bmq_kernel<T, NQ><<<grid, NTH, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes, rows, K, x, n, y,
+			add, sps, part);
 	else
-		bmm_kernel<T, NB><<<grid, Tile<NB>::NTH, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes, rows,
-			K, x, n, y, add, sps, part);
+		bmm_kernel<T, NB><<<grid, NTH, 0, be->stream>>>((const uint8_t *)w->data, w->row_bytes, rows, K, x, n, y,
+			add, sps, part);
 	if (part != NULL) {
 		size_t m = (size_t)n * rows;
 		bmm_sum<<<(unsigned)((m + 255) / 256), 256, 0, be->stream>>>(part, splits, m, y, add);
