@@ -221,19 +221,18 @@ template <> struct Slab<M40_TYPE_Q3_K> {
 
 /* Q4_K and Q5_K: the 6-bit scale and min of sub-block sub, times d and
  * -dmin (m40q_scale_min_k4's rule on words: its byte array, indexed at
- * run time, would go to local memory) */
+ * run time, would go to local memory).  Both halves' rules are computed
+ * and one selected, without a branch: a branch here split the loads of a
+ * thread's rows into one basic block a row, and bmq_kernel waited for
+ * each row's header in turn (4 round trips to memory a slab group). */
 __device__ __forceinline__ void k4_scale(const uint8_t *b, int sub, float *a, float *m)
 {
 	const uint4 h = __ldg((const uint4 *)b); /* Q4_K, Q5_K super-blocks are 16-byte aligned (A) */
-	const uint32_t dd = h.x, s0 = h.y, s1 = h.z, s2 = h.w;
-	uint32_t sc, mn;
-	if (sub < 4) {
-		sc = byte_of(s0, sub) & 63u;
-		mn = byte_of(s1, sub) & 63u;
-	} else {
-		sc = (byte_of(s2, sub - 4) & 15u) | (byte_of(s0, sub - 4) >> 6) << 4;
-		mn = (byte_of(s2, sub - 4) >> 4) | (byte_of(s1, sub - 4) >> 6) << 4;
-	}
+	const uint32_t dd = h.x, i = sub & 3;
+	const uint32_t b0 = byte_of(h.y, i), b1 = byte_of(h.z, i), b2 = byte_of(h.w, i);
+	const bool low = sub < 4;
+	const uint32_t sc = low ? b0 & 63u : (b2 & 15u) | (b0 >> 6) << 4;
+	const uint32_t mn = low ? b1 & 63u : (b2 >> 4) | (b1 >> 6) << 4;
 	*a = h_lo(dd) * u2f(sc);
 	*m = -h_hi(dd) * u2f(mn);
 }
