@@ -1093,28 +1093,30 @@ __device__ __forceinline__ void k4_scales_w(uint32_t a, uint32_t b, uint32_t c, 
 	nS[1] = fmaf(m6, FB2(m, 1), 128.0f * dmin);
 }
 
-/* Q4_K: 8 lanes a super-block; lane p = 2j + k takes the words at
- * qs[32j + 4k + 8m] (m = 0..3): low nibbles are columns 64j + 4k + 8m.. of
- * sub-block 2j, high nibbles the same of sub-block 2j+1 (32 columns on), so
- * lanes k = 0, 1 read whole 32-byte sectors of x. */
-#define K4_COFF(i) (8 * ((i) & 3) + 32 * ((i) >> 2))
+/* Q4_K: 8 lanes a super-block; lane p = 2j + k takes the 16 bytes at
+ * qs[32j + 16k] in one load: low nibbles are columns 64j + 16k.. of
+ * sub-block 2j, high nibbles the same of sub-block 2j+1 (32 columns on).
+ * (Four 4-byte loads 8 bytes apart, so that lanes k = 0, 1 shared 32-byte
+ * sectors of x, took four times the L1 requests for the same quants; x's
+ * loads touch as many 128-byte lines either way.) */
+#define K4_COFF(i) (4 * ((i) & 3) + 32 * ((i) >> 2))
 template <> struct Q<M40_TYPE_Q4_K> {
 	enum { QK = 256, BYTES = 144, LPB = 8, W = 32, G = 2, NS = 1, ALIGN = 16, NRAW = 8 };
 	static constexpr float OFF = 0.0f, UNIT = FA_UNIT;
 	static __device__ __forceinline__ float xs(int i) { return fa_xs(i & 3, i >= 16 ? 4 : 0); }
-	static __device__ __forceinline__ int col0(int p) { return 64 * (p >> 1) + 4 * (p & 1); }
+	static __device__ __forceinline__ int col0(int p) { return 64 * (p >> 1) + 16 * (p & 1); }
 	static __device__ __forceinline__ int coff(int i) { return K4_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		const uint8_t *q = b + 16 + 32 * (p >> 1) + 4 * (p & 1);
-		uint4 h = __ldg((const uint4 *)b);
+		const uint4 h = __ldg((const uint4 *)b), q = __ldg((const uint4 *)(b + 16 + 32 * (p >> 1) + 16 * (p & 1)));
 		w[0] = h.x;
 		w[1] = h.y;
 		w[2] = h.z;
 		w[3] = h.w;
-#pragma unroll
-		for (int m = 0; m < 4; m++)
-			w[4 + m] = ldg32(q + 8 * m);
+		w[4] = q.x;
+		w[5] = q.y;
+		w[6] = q.z;
+		w[7] = q.w;
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
@@ -1129,21 +1131,24 @@ template <> struct Q<M40_TYPE_Q4_K> {
 template <> struct Q<M40_TYPE_Q5_K> : QPlainX {
 	enum { QK = 256, BYTES = 176, LPB = 8, W = 32, G = 2, NS = 1, ALIGN = 16, NRAW = 12 };
 	static constexpr float OFF = -128.0f * 65536.0f, UNIT = FB2_UNIT;
-	static __device__ __forceinline__ int col0(int p) { return 64 * (p >> 1) + 4 * (p & 1); }
+	static __device__ __forceinline__ int col0(int p) { return 64 * (p >> 1) + 16 * (p & 1); }
 	static __device__ __forceinline__ int coff(int i) { return K4_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		const uint8_t *q = b + 48 + 32 * (p >> 1) + 4 * (p & 1), *qh = b + 16 + 4 * (p & 1);
-		uint4 h = __ldg((const uint4 *)b);
+		const uint4 h = __ldg((const uint4 *)b), q = __ldg((const uint4 *)(b + 48 + 32 * (p >> 1) + 16 * (p & 1))),
+			  e = __ldg((const uint4 *)(b + 16 + 16 * (p & 1)));
 		w[0] = h.x;
 		w[1] = h.y;
 		w[2] = h.z;
 		w[3] = h.w;
-#pragma unroll
-		for (int m = 0; m < 4; m++) {
-			w[4 + m] = ldg32(q + 8 * m);
-			w[8 + m] = ldg32(qh + 8 * m);
-		}
+		w[4] = q.x;
+		w[5] = q.y;
+		w[6] = q.z;
+		w[7] = q.w;
+		w[8] = e.x;
+		w[9] = e.y;
+		w[10] = e.z;
+		w[11] = e.w;
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
