@@ -913,21 +913,27 @@ template <> struct Q<M40_TYPE_BF16> : QPlainX {
 	}
 };
 
-/* Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL: 2 lanes a block; lane p takes the words
+/* Q4_1, Q5_1: 2 lanes a block; lane p takes the words
  * at qs[4p + 8m] (m = 0, 1): columns 4p + 8m.. (low nibbles) and
  * 16 + 4p + 8m.. (high), so lanes 0, 1 read whole 32-byte sectors of x. */
 #define Q32_COFF(i) (8 * ((i) & 1) + 16 * ((i) >> 1))
+/* Q4_0, Q5_0 and IQ4_NL: lane p takes the 8 bytes at qs[8p] by aligned loads
+ * and funnel shifts (3 loads where two words from 2-byte aligned
+ * addresses took 4): columns 8p.. (low nibbles) and 16 + 8p.. (high). */
+#define Q32C_COFF(i) (4 * ((i) & 1) + 16 * ((i) >> 1))
 template <> struct Q<M40_TYPE_Q4_0> {
 	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
 	static constexpr float OFF = -8.0f / FA_UNIT, UNIT = FA_UNIT;
 	static __device__ __forceinline__ float xs(int i) { return fa_xs(i & 3, i >= 8 ? 4 : 0); }
-	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
-	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
+	static __device__ __forceinline__ int col0(int p) { return 8 * p; }
+	static __device__ __forceinline__ int coff(int i) { return Q32C_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
+		uint32_t q[2];
 		w[0] = __ldg((const unsigned short *)b);
-		w[1] = ld32a2(b + 2 + 4 * p);
-		w[2] = ld32a2(b + 10 + 4 * p);
+		ldw_a2<2>(b + 2 + 8 * p, q);
+		w[1] = q[0];
+		w[2] = q[1];
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
@@ -965,24 +971,26 @@ template <> struct Q<M40_TYPE_Q4_1> {
 template <> struct Q<M40_TYPE_Q5_0> : QPlainX {
 	enum { QK = 32, BYTES = 22, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 4 };
 	static constexpr float OFF = -144.0f * 65536.0f, UNIT = FB2_UNIT;
-	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
-	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
+	static __device__ __forceinline__ int col0(int p) { return Q<M40_TYPE_Q4_0>::col0(p); }
+	static __device__ __forceinline__ int coff(int i) { return Q<M40_TYPE_Q4_0>::coff(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
+		uint32_t q[2];
 		w[0] = __ldg((const unsigned short *)b);
 		w[1] = ld32a2(b + 2);
-		w[2] = ld32a2(b + 6 + 4 * p);
-		w[3] = ld32a2(b + 14 + 4 * p);
+		ldw_a2<2>(b + 6 + 8 * p, q);
+		w[2] = q[0];
+		w[3] = q[1];
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		uint32_t qh = w[1] >> (4 * p);
+		uint32_t qh = w[1] >> (8 * p);
 #pragma unroll
 		for (int m = 0; m < 2; m++) {
 			uint32_t u = w[2 + m];
-			fb2x4((u & 0x0F0F0F0Fu) | spread4((qh >> (8 * m)) & 0xF), f + 4 * m);
-			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | spread4((qh >> (16 + 8 * m)) & 0xF), f + 8 + 4 * m);
+			fb2x4((u & 0x0F0F0F0Fu) | spread4((qh >> (4 * m)) & 0xF), f + 4 * m);
+			fb2x4(((u >> 4) & 0x0F0F0F0Fu) | spread4((qh >> (16 + 4 * m)) & 0xF), f + 8 + 4 * m);
 		}
 		dA[0] = h_lo(w[0]);
 	}
@@ -1021,8 +1029,8 @@ template <> struct Q<M40_TYPE_IQ4_NL> {
 	enum { QK = 32, BYTES = 18, LPB = 2, W = 16, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
 	static constexpr float OFF = FD2_OFF, UNIT = FD2_UNIT;
 	static __device__ __forceinline__ float xs(int) { return FD2_XS; }
-	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
-	static __device__ __forceinline__ int coff(int i) { return Q32_COFF(i); }
+	static __device__ __forceinline__ int col0(int p) { return Q<M40_TYPE_Q4_0>::col0(p); }
+	static __device__ __forceinline__ int coff(int i) { return Q<M40_TYPE_Q4_0>::coff(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
 		Q<M40_TYPE_Q4_0>::load(b, p, w);
@@ -1050,20 +1058,21 @@ template <> struct Q<M40_TYPE_IQ4_NL> {
 	}
 };
 
-/* Q8_0: 4 lanes a block; lane p takes columns 4p.. and 16 + 4p.. (a warp's
- * x load covers whole 64-byte halves of the blocks' x); q + 128 as FD2
- * floats. */
+/* Q8_0: 4 lanes a block; lane p takes the 8 bytes at qs[8p] (columns
+ * 8p..), by aligned loads and funnel shifts; q + 128 as FD2 floats. */
 template <> struct Q<M40_TYPE_Q8_0> {
 	enum { QK = 32, BYTES = 34, LPB = 4, W = 8, G = 1, NS = 0, ALIGN = 2, NRAW = 3 };
 	static constexpr float OFF = FD2_OFF, UNIT = FD2_UNIT;
 	static __device__ __forceinline__ float xs(int) { return FD2_XS; }
-	static __device__ __forceinline__ int col0(int p) { return 4 * p; }
-	static __device__ __forceinline__ int coff(int i) { return 16 * i; }
+	static __device__ __forceinline__ int col0(int p) { return 8 * p; }
+	static __device__ __forceinline__ int coff(int i) { return 4 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
+		uint32_t q[2];
 		w[0] = __ldg((const unsigned short *)b);
-		w[1] = ld32a2(b + 2 + 4 * p);
-		w[2] = ld32a2(b + 18 + 4 * p);
+		ldw_a2<2>(b + 2 + 8 * p, q);
+		w[1] = q[0];
+		w[2] = q[1];
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
