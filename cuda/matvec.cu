@@ -42,9 +42,10 @@ __device__ __forceinline__ uint16_t ld16(const uint8_t *p)
 	return *(const unsigned short *)p;
 }
 
-/* NW words from a 2-byte aligned address: aligned loads and funnel shifts. */
+/* NW words from a 2-byte aligned address into o[0..NW): aligned loads and
+ * funnel shifts. */
 template <int NW>
-__device__ __forceinline__ void ldw_a2(const uint8_t *p, uint32_t (&o)[NW])
+__device__ __forceinline__ void ldw_a2(const uint8_t *p, uint32_t *o)
 {
 	uintptr_t a = (uintptr_t)p;
 	const unsigned int *q = (const unsigned int *)(a & ~(uintptr_t)3);
@@ -929,11 +930,8 @@ template <> struct Q<M40_TYPE_Q4_0> {
 	static __device__ __forceinline__ int coff(int i) { return Q32C_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		uint32_t q[2];
 		w[0] = __ldg((const unsigned short *)b);
-		ldw_a2<2>(b + 2 + 8 * p, q);
-		w[1] = q[0];
-		w[2] = q[1];
+		ldw_a2<2>(b + 2 + 8 * p, w + 1);
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
@@ -975,12 +973,9 @@ template <> struct Q<M40_TYPE_Q5_0> : QPlainX {
 	static __device__ __forceinline__ int coff(int i) { return Q<M40_TYPE_Q4_0>::coff(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		uint32_t q[2];
 		w[0] = __ldg((const unsigned short *)b);
 		w[1] = ld32a2(b + 2);
-		ldw_a2<2>(b + 6 + 8 * p, q);
-		w[2] = q[0];
-		w[3] = q[1];
+		ldw_a2<2>(b + 6 + 8 * p, w + 2);
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
@@ -1068,11 +1063,8 @@ template <> struct Q<M40_TYPE_Q8_0> {
 	static __device__ __forceinline__ int coff(int i) { return 4 * i; }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		uint32_t q[2];
 		w[0] = __ldg((const unsigned short *)b);
-		ldw_a2<2>(b + 2 + 8 * p, q);
-		w[1] = q[0];
-		w[2] = q[1];
+		ldw_a2<2>(b + 2 + 8 * p, w + 1);
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
@@ -1102,6 +1094,15 @@ __device__ __forceinline__ void k4_scales_w(uint32_t a, uint32_t b, uint32_t c, 
 	nS[1] = fmaf(m6, FB2(m, 1), 128.0f * dmin);
 }
 
+/* v's four words into w[0..4) */
+__device__ __forceinline__ void words4(uint4 v, uint32_t *w)
+{
+	w[0] = v.x;
+	w[1] = v.y;
+	w[2] = v.z;
+	w[3] = v.w;
+}
+
 /* Q4_K: 8 lanes a super-block; lane p = 2j + k takes the 16 bytes at
  * qs[32j + 16k] in one load: low nibbles are columns 64j + 16k.. of
  * sub-block 2j, high nibbles the same of sub-block 2j+1 (32 columns on).
@@ -1117,15 +1118,8 @@ template <> struct Q<M40_TYPE_Q4_K> {
 	static __device__ __forceinline__ int coff(int i) { return K4_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		const uint4 h = __ldg((const uint4 *)b), q = __ldg((const uint4 *)(b + 16 + 32 * (p >> 1) + 16 * (p & 1)));
-		w[0] = h.x;
-		w[1] = h.y;
-		w[2] = h.z;
-		w[3] = h.w;
-		w[4] = q.x;
-		w[5] = q.y;
-		w[6] = q.z;
-		w[7] = q.w;
+		words4(__ldg((const uint4 *)b), w);
+		words4(__ldg((const uint4 *)(b + 16 + 32 * (p >> 1) + 16 * (p & 1))), w + 4);
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
@@ -1144,20 +1138,9 @@ template <> struct Q<M40_TYPE_Q5_K> : QPlainX {
 	static __device__ __forceinline__ int coff(int i) { return K4_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		const uint4 h = __ldg((const uint4 *)b), q = __ldg((const uint4 *)(b + 48 + 32 * (p >> 1) + 16 * (p & 1))),
-			  e = __ldg((const uint4 *)(b + 16 + 16 * (p & 1)));
-		w[0] = h.x;
-		w[1] = h.y;
-		w[2] = h.z;
-		w[3] = h.w;
-		w[4] = q.x;
-		w[5] = q.y;
-		w[6] = q.z;
-		w[7] = q.w;
-		w[8] = e.x;
-		w[9] = e.y;
-		w[10] = e.z;
-		w[11] = e.w;
+		words4(__ldg((const uint4 *)b), w);
+		words4(__ldg((const uint4 *)(b + 48 + 32 * (p >> 1) + 16 * (p & 1))), w + 4);
+		words4(__ldg((const uint4 *)(b + 16 + 16 * (p & 1))), w + 8);
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
