@@ -2,9 +2,10 @@
  * m40-bench.c: token rates of the engine on one model file, as llama-bench
  * and llama-batched-bench count them.
  *
- *   m40-bench MODEL [BACKEND] [tg N] [pp N] [batched B1,B2,...]
+ *   m40-bench MODEL [BACKEND] [depth D] [tg N] [pp N] [batched B1,B2,...]
  *
- * tg N: N tokens decoded one at a time from an empty context (tg128).
+ * tg N: N tokens decoded one at a time from an empty context (tg128), or
+ * after a prompt of D tokens (depth D, untimed; llama-bench's -d).
  * pp N: one prompt of N tokens as one batch (pp512), logits of the last.
  * batched: B sequences, each a 128-token prompt, then 128 steps of B tokens
  * (one per sequence); the aggregate rate counts the generated tokens over
@@ -71,17 +72,19 @@ prompt(m40_engine *e, int s, int p0, int n, int nb)
 }
 
 static double
-tg(m40_engine *e, int n)
+tg(m40_engine *e, int n, int depth)
 {
 	int32_t seq = 0;
 	bool want = true;
 	double t0 = 0;
 	for (int rep = 0; rep < 2; rep++) {
 		m40_engine_seq_clear(e, 0);
+		if (depth > 0)
+			prompt(e, 0, 0, depth, 512);
 		if (rep == 1)
 			t0 = now();
 		for (int i = 0; i < (rep ? n : 4); i++) {
-			int32_t p = i;
+			int32_t p = depth + i;
 			decode(e, 1, &p, &seq, &want);
 		}
 	}
@@ -136,19 +139,22 @@ main(int argc, char **argv)
 	m40_engine *e = NULL;
 	m40_error err;
 	const char *backend = "auto";
-	int a = 2, n_tg = 0, n_pp = 0, bs[16], n_bs = 0, max_b = 1;
+	int a = 2, n_tg = 0, n_pp = 0, depth = 0, bs[16], n_bs = 0, max_b = 1;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: m40-bench MODEL [BACKEND] [tg N] [pp N] [batched B1,B2,...]\n");
+		fprintf(stderr, "usage: m40-bench MODEL [BACKEND] [depth D] [tg N] [pp N] [batched B1,B2,...]\n");
 		return 2;
 	}
-	if (argc > 2 && strcmp(argv[2], "tg") && strcmp(argv[2], "pp") && strcmp(argv[2], "batched"))
+	if (argc > 2 && strcmp(argv[2], "tg") && strcmp(argv[2], "pp") && strcmp(argv[2], "batched") &&
+		strcmp(argv[2], "depth"))
 		backend = argv[a++];
 	for (; a + 1 < argc; a += 2) {
 		if (strcmp(argv[a], "tg") == 0)
 			n_tg = atoi(argv[a + 1]);
 		else if (strcmp(argv[a], "pp") == 0)
 			n_pp = atoi(argv[a + 1]);
+		else if (strcmp(argv[a], "depth") == 0)
+			depth = atoi(argv[a + 1]);
 		else if (strcmp(argv[a], "batched") == 0)
 			for (char *t = strtok(argv[a + 1], ","); t && n_bs < 16; t = strtok(NULL, ","))
 				bs[n_bs++] = atoi(t);
@@ -173,6 +179,12 @@ main(int argc, char **argv)
 	}
 	printf("model %s: %.3f GB file, %.2f GFLOP per token\n", argv[1], m40_gguf_file_size(g) / 1e9, flops / 1e9);
 	m40_engine_params ep = { .backend = backend, .n_ctx = 1024, .n_seq = 1, .n_batch = 512 };
+	if (depth < 0 || depth > 65536 || n_tg < 0 || n_tg > 8192) {
+		fprintf(stderr, "m40-bench: depth must be 0..65536 and tg 0..8192\n");
+		return 2;
+	}
+	if (depth + n_tg + 8 > ep.n_ctx)
+		ep.n_ctx = (depth + n_tg + 8 + 255) / 256 * 256;
 	if (n_tg > 0 || n_pp > 0) {
 		double t0 = now();
 		if (m40_engine_new(m, &ep, &e, &err) != M40_OK)
@@ -180,7 +192,10 @@ main(int argc, char **argv)
 		printf("backend %s, loaded in %.1f s\n", m40_engine_backend_name(e), now() - t0);
 		fflush(stdout);
 		if (n_tg > 0) {
-			printf("tg%d %.1f t/s\n", n_tg, tg(e, n_tg));
+			if (depth > 0)
+				printf("tg%d@d%d %.1f t/s\n", n_tg, depth, tg(e, n_tg, depth));
+			else
+				printf("tg%d %.1f t/s\n", n_tg, tg(e, n_tg, 0));
 			fflush(stdout);
 		}
 		if (n_pp > 0) {
