@@ -14,8 +14,8 @@
  * is wide already.
  *
  * Inside a block: a tile of 128 keys, one key per thread for the scores,
- * then threads over head dimensions (several groups of keys when the head is
- * narrow) for the weighted sum of V, with the online-softmax rescale.
+ * then groups of threads over the keys, each thread a few head dimensions,
+ * for the weighted sum of V, with the online-softmax rescale.
  */
 #include "m40-int.h"
 
@@ -68,14 +68,49 @@ __device__ __forceinline__ int attn_splits(const at_args &a, int len)
 	return a.n_split == 1 || ns < 1 ? 1 : ns < a.n_split ? ns : a.n_split;
 }
 
+/* The score of one key (its row kr of hd halves, 16-byte aligned) against
+ * qs: 128 dimensions a round, their 16 loads out before any is used. */
+__device__ __forceinline__ float key_score(const __half *kr, const float *qs, int hd)
+{
+	float acc = 0.0f;
+	for (int d0 = 0; d0 < hd; d0 += 128) {
+		uint4 u[16];
+#pragma unroll
+		for (int e = 0; e < 16; e++)
+			u[e] = d0 + 8 * e < hd ? *(const uint4 *)(kr + d0 + 8 * e) : make_uint4(0, 0, 0, 0);
+#pragma unroll
+		for (int e = 0; e < 16; e++) {
+			const __half2 *h2 = (const __half2 *)&u[e];
+			const int d = d0 + 8 * e;
+			if (d >= hd)
+				break;
+#pragma unroll
+			for (int c = 0; c < 4; c++) {
+				float2 f = __half22float2(h2[c]);
+				acc = fmaf(qs[d + 2 * c], f.x, acc);
+				acc = fmaf(qs[d + 2 * c + 1], f.y, acc);
+			}
+		}
+	}
+	return acc;
+}
+
 /* The partial of keys [t0, t1) of sequence s for head h of query i: into
- * part (split launch) or, normalized, into out (one split). */
+ * part (split launch) or, normalized, into out (one split).
+ *
+ * V, where rows are 16-byte aligned (vec): hd / 8 threads a key, each 8
+ * dimensions by one 16-byte load, and the block's threads in G groups of
+ * keys, each thread's 8 keys a round loaded before any is used: a tile of
+ * 128 keys takes 2 rounds of loads at hd = 128, where one thread a
+ * dimension took 16 rounds of 2-byte loads (a decode step at a short
+ * context waits on little else).  Otherwise G groups of hd threads (hd <=
+ * 128), or each thread two dimensions. */
 __device__ __forceinline__ void attn_partial(const at_args &a, int h, int i, int s, int t0, int t1, float *part)
 {
 	__shared__ float qs[MAX_HD];
 	__shared__ float ps[AT_THREADS];
 	__shared__ float red[AT_THREADS / 32];
-	__shared__ float osum[AT_THREADS * 2];
+	__shared__ float osum[AT_THREADS * 8];
 	const int hd = a.hd;
 	const float *q = a.q + (size_t)i * a.n_head * hd + (size_t)h * hd;
 	for (int d = threadIdx.x; d < hd; d += AT_THREADS)
@@ -83,45 +118,29 @@ __device__ __forceinline__ void attn_partial(const at_args &a, int h, int i, int
 	const size_t kvh = (size_t)(h / a.group) * hd;
 	const __half *kb = a.k + (size_t)s * a.n_ctx * a.kv_dim + kvh;
 	const __half *vb = a.v + (size_t)s * a.n_ctx * a.kv_dim + kvh;
-	/* V: G groups of hd threads (hd <= 128), or each thread two dims */
-	const int G = hd <= AT_THREADS ? AT_THREADS / hd : 1;
-	const int g = threadIdx.x / (hd <= AT_THREADS ? hd : AT_THREADS);
-	const int d0 = threadIdx.x % (hd <= AT_THREADS ? hd : AT_THREADS);
+	const int tg = a.vec ? hd / 8 : hd <= AT_THREADS ? hd : AT_THREADS; /* threads a key */
+	const int G = AT_THREADS / tg;
+	const int g = threadIdx.x / tg;
+	const int d0 = a.vec ? 8 * (threadIdx.x % tg) : threadIdx.x % tg;
 	const bool vthr = g < G;
-	float o0 = 0.0f, o1 = 0.0f, m = -INFINITY, l = 0.0f;
+	float o[8], m = -INFINITY, l = 0.0f;
+#pragma unroll
+	for (int e = 0; e < 8; e++)
+		o[e] = 0.0f;
 	__syncthreads();
 	for (int tb = t0; tb < t1; tb += AT_THREADS) {
 		int t = tb + threadIdx.x;
 		float sc = -INFINITY;
 		if (t < t1) {
 			const __half *kr = kb + (size_t)t * a.kv_dim;
-			float acc = 0.0f;
 			if (a.vec) {
-				/* 64 dimensions a round: their 8 loads leave before any is used */
-				for (int d0 = 0; d0 < hd; d0 += 64) {
-					uint4 u[8];
-#pragma unroll
-					for (int e = 0; e < 8; e++)
-						u[e] = d0 + 8 * e < hd ? *(const uint4 *)(kr + d0 + 8 * e) : make_uint4(0, 0, 0, 0);
-#pragma unroll
-					for (int e = 0; e < 8; e++) {
-						const __half2 *h2 = (const __half2 *)&u[e];
-						const int d = d0 + 8 * e;
-						if (d >= hd)
-							break;
-#pragma unroll
-						for (int c = 0; c < 4; c++) {
-							float2 f = __half22float2(h2[c]);
-							acc = fmaf(qs[d + 2 * c], f.x, acc);
-							acc = fmaf(qs[d + 2 * c + 1], f.y, acc);
-						}
-					}
-				}
+				sc = key_score(kr, qs, hd);
 			} else {
+				float acc = 0.0f;
 				for (int d = 0; d < hd; d++)
 					acc = fmaf(qs[d], __half2float(kr[d]), acc);
+				sc = acc;
 			}
-			sc = acc;
 		}
 		float tmax = block_reduce(sc, red, true);
 		float mn = fmaxf(m, tmax);
@@ -131,12 +150,32 @@ __device__ __forceinline__ void attn_partial(const at_args &a, int h, int i, int
 		float psum = block_reduce(p, red, false);
 		l = l * alpha + psum;
 		m = mn;
-		o0 *= alpha;
-		o1 *= alpha;
-		if (vthr) {
-			const int nt = t1 - tb < AT_THREADS ? t1 - tb : AT_THREADS;
+#pragma unroll
+		for (int e = 0; e < 8; e++)
+			o[e] *= alpha;
+		const int nt = t1 - tb < AT_THREADS ? t1 - tb : AT_THREADS;
+		const __half *vt = vb + (size_t)tb * a.kv_dim + d0;
+		if (vthr && a.vec) {
+			for (int k = g; k < nt; k += 8 * G) {
+				uint4 u[8];
+#pragma unroll
+				for (int r = 0; r < 8; r++)
+					u[r] = k + r * G < nt ? *(const uint4 *)(vt + (size_t)(k + r * G) * a.kv_dim)
+							      : make_uint4(0, 0, 0, 0);
+#pragma unroll
+				for (int r = 0; r < 8; r++) {
+					const float pk = k + r * G < nt ? ps[k + r * G] : 0.0f;
+					const __half2 *h2 = (const __half2 *)&u[r];
+#pragma unroll
+					for (int c = 0; c < 4; c++) {
+						float2 f = __half22float2(h2[c]);
+						o[2 * c] = fmaf(pk, f.x, o[2 * c]);
+						o[2 * c + 1] = fmaf(pk, f.y, o[2 * c + 1]);
+					}
+				}
+			}
+		} else if (vthr) {
 			const bool two = hd > AT_THREADS && d0 + AT_THREADS < hd;
-			const __half *vt = vb + (size_t)tb * a.kv_dim + d0;
 			int k = g;
 			/* 8 keys a round, loads first: the loop is bound by their latency */
 			for (; k + 7 * G < nt; k += 8 * G) {
@@ -148,46 +187,40 @@ __device__ __forceinline__ void attn_partial(const at_args &a, int h, int i, int
 				}
 #pragma unroll
 				for (int e = 0; e < 8; e++) {
-					o0 = fmaf(ps[k + e * G], v0[e], o0);
-					o1 = fmaf(ps[k + e * G], v1[e], o1);
+					o[0] = fmaf(ps[k + e * G], v0[e], o[0]);
+					o[1] = fmaf(ps[k + e * G], v1[e], o[1]);
 				}
 			}
 			for (; k < nt; k += G) {
-				o0 = fmaf(ps[k], __half2float(vt[(size_t)k * a.kv_dim]), o0);
+				o[0] = fmaf(ps[k], __half2float(vt[(size_t)k * a.kv_dim]), o[0]);
 				if (two)
-					o1 = fmaf(ps[k], __half2float(vt[(size_t)k * a.kv_dim + AT_THREADS]), o1);
+					o[1] = fmaf(ps[k], __half2float(vt[(size_t)k * a.kv_dim + AT_THREADS]), o[1]);
 			}
 		}
 		__syncthreads();
 	}
-	/* sum the groups */
-	osum[threadIdx.x] = vthr ? o0 : 0.0f;
-	osum[AT_THREADS + threadIdx.x] = vthr ? o1 : 0.0f;
+	/* sum the groups: osum[g][d] */
+	if (vthr && a.vec) {
+#pragma unroll
+		for (int e = 0; e < 8; e++)
+			osum[g * hd + d0 + e] = o[e];
+	} else if (vthr) {
+		osum[g * hd + d0] = o[0];
+		if (hd > AT_THREADS && d0 + AT_THREADS < hd)
+			osum[d0 + AT_THREADS] = o[1];
+	}
 	__syncthreads();
-	if (threadIdx.x < hd || (hd > AT_THREADS && threadIdx.x < AT_THREADS)) {
-		float r0 = 0.0f, r1 = 0.0f;
-		if (hd <= AT_THREADS) {
-			for (int gg = 0; gg < G; gg++)
-				r0 += osum[gg * hd + threadIdx.x];
-		} else {
-			r0 = osum[threadIdx.x];
-			r1 = osum[AT_THREADS + threadIdx.x];
-		}
-		if (part != NULL) {
-			part[2 + threadIdx.x] = r0;
-			if (hd > AT_THREADS && threadIdx.x + AT_THREADS < hd)
-				part[2 + AT_THREADS + threadIdx.x] = r1;
-			if (threadIdx.x == 0) {
-				part[0] = m;
-				part[1] = l;
-			}
-		} else {
-			float *o = a.out + (size_t)i * a.n_head * hd + (size_t)h * hd;
-			float inv = 1.0f / l;
-			o[threadIdx.x] = r0 * inv;
-			if (hd > AT_THREADS && threadIdx.x + AT_THREADS < hd)
-				o[AT_THREADS + threadIdx.x] = r1 * inv;
-		}
+	float *out = part != NULL ? part + 2 : a.out + (size_t)i * a.n_head * hd + (size_t)h * hd;
+	const float inv = part != NULL ? 1.0f : 1.0f / l;
+	for (int d = threadIdx.x; d < hd; d += AT_THREADS) {
+		float r = 0.0f;
+		for (int gg = 0; gg < G; gg++)
+			r += osum[gg * hd + d];
+		out[d] = r * inv;
+	}
+	if (part != NULL && threadIdx.x == 0) {
+		part[0] = m;
+		part[1] = l;
 	}
 }
 
@@ -281,7 +314,8 @@ m40_status m40c_attention(m40_backend *be, const m40_kv_layout *kv, const void *
 	a.hd = kv->head_dim;
 	a.kv_dim = kv->n_head_kv * kv->head_dim;
 	a.scale = scale;
-	a.vec = (a.hd % 8) == 0 && (a.kv_dim % 8) == 0 && ((uintptr_t)k_cache % 16) == 0;
+	a.vec = (a.hd % 8) == 0 && (a.kv_dim % 8) == 0 && ((uintptr_t)k_cache % 16) == 0 &&
+		((uintptr_t)v_cache % 16) == 0;
 	a.n_split = 1;
 	a.part = NULL;
 	a.count = NULL;
