@@ -7,8 +7,10 @@
 # parallel, under ${TMPDIR:-/tmp}/m40-bench, kept for reruns): Llama-2-7B
 # shape in Q4_0, Q8_0, Q4_K_M and F16, Mistral-7B and TinyLlama shapes in
 # Q4_K_M.  Measures the card's read bandwidth (a sum over 4 GiB) and FP32
-# SGEMM rate (8192^3, TF32 off) with PyTorch, then for each model tg128 and
-# pp512 with bench/m40-bench, and batched generation at 1/4/16/64
+# SGEMM rate (8192^3, TF32 off) with PyTorch, then for each model tg128,
+# tg128 after a 4096-token prompt (tg@d4096: the KV cache then adds 12-55%
+# to the bytes a token reads) and pp512 with bench/m40-bench, and batched
+# generation at 1/4/16/64
 # sequences on the 7B Q4_K_M file.  Prints the table with the card named:
 #   roofline = tg t/s * file bytes / bandwidth
 #   SGEMM fraction = pp t/s * FLOPs per token / SGEMM rate
@@ -64,22 +66,24 @@ for m in $models; do
 	else
 		"$bench" "$f" cuda tg 128 pp 512 >"$log" 2>&1
 	fi
+	"$bench" "$f" cuda depth 4096 tg 128 2>&1 | grep '^tg128@' >>"$log"
 	cat "$log"
 done
 
 echo
 echo "m40-llm CUDA backend on $card (bandwidth $(echo "$bw" | awk '{printf "%.0f", $1/1e9}') GB/s, SGEMM $(echo "$sgemm" | awk '{printf "%.1f", $1/1e12}') TFLOP/s)"
-printf '%-24s %9s %9s %9s %9s %9s\n' model GB tg128 roofline pp512 "SGEMM-fr"
+printf '%-24s %9s %9s %9s %9s %9s %9s\n' model GB tg128 roofline "tg@d4096" pp512 "SGEMM-fr"
 for m in $models; do
 	log=$out/$(echo "$m" | tr : -).bench
 	awk -v name="$m" -v bw="$bw" -v sg="$sgemm" '
 		/^model / { gb = $3; gf = $6 }
 		/^tg128 / { tg = $2 }
+		/^tg128@d4096 / { td = $2 }
 		/^pp512 / { pp = $2 }
 		END {
 			if (gb == "") { printf "%-24s failed\n", name; exit }
-			printf "%-24s %9.2f %9.1f %8.1f%% %9.1f %8.1f%%\n", name, gb, tg, 100 * tg * gb * 1e9 / bw,
-				pp, 100 * pp * gf * 1e9 / sg
+			printf "%-24s %9.2f %9.1f %8.1f%% %9.1f %9.1f %8.1f%%\n", name, gb, tg, 100 * tg * gb * 1e9 / bw,
+				td, pp, 100 * pp * gf * 1e9 / sg
 		}' "$log"
 done
 echo
