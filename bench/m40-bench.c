@@ -159,6 +159,10 @@ main(int argc, char **argv)
 			for (char *t = strtok(argv[a + 1], ","); t && n_bs < 16; t = strtok(NULL, ","))
 				bs[n_bs++] = atoi(t);
 	}
+	if (depth < 0 || depth > 65536 || n_tg < 0 || n_tg > 8192) {
+		fprintf(stderr, "m40-bench: depth must be 0..65536 and tg 0..8192\n");
+		return 2;
+	}
 	for (int i = 0; i < n_bs; i++)
 		if (bs[i] > max_b)
 			max_b = bs[i];
@@ -179,10 +183,6 @@ main(int argc, char **argv)
 	}
 	printf("model %s: %.3f GB file, %.2f GFLOP per token\n", argv[1], m40_gguf_file_size(g) / 1e9, flops / 1e9);
 	m40_engine_params ep = { .backend = backend, .n_ctx = 1024, .n_seq = 1, .n_batch = 512 };
-	if (depth < 0 || depth > 65536 || n_tg < 0 || n_tg > 8192) {
-		fprintf(stderr, "m40-bench: depth must be 0..65536 and tg 0..8192\n");
-		return 2;
-	}
 	if (depth + n_tg + 8 > ep.n_ctx)
 		ep.n_ctx = (depth + n_tg + 8 + 255) / 256 * 256;
 	if (n_tg > 0 || n_pp > 0) {
@@ -192,10 +192,11 @@ main(int argc, char **argv)
 		printf("backend %s, loaded in %.1f s\n", m40_engine_backend_name(e), now() - t0);
 		fflush(stdout);
 		if (n_tg > 0) {
+			double r = tg(e, n_tg, depth);
 			if (depth > 0)
-				printf("tg%d@d%d %.1f t/s\n", n_tg, depth, tg(e, n_tg, depth));
+				printf("tg%d@d%d %.1f t/s\n", n_tg, depth, r);
 			else
-				printf("tg%d %.1f t/s\n", n_tg, tg(e, n_tg, 0));
+				printf("tg%d %.1f t/s\n", n_tg, r);
 			fflush(stdout);
 		}
 		if (n_pp > 0) {
