@@ -42,25 +42,30 @@ __device__ __forceinline__ uint16_t ld16(const uint8_t *p)
 	return *(const unsigned short *)p;
 }
 
-/* NW words from a 2-byte aligned address into o[0..NW): aligned loads and
- * funnel shifts. */
-template <int NW>
-__device__ __forceinline__ void ldw_a2(const uint8_t *p, uint32_t *o)
+/* NW words from the 2-byte aligned address q + sh / 8 (q 4-byte aligned,
+ * sh 0 or 16) into o[0..NW): aligned loads and funnel shifts.  NEXT: the
+ * word after them lies in the block, so it is read whole, without a test. */
+template <int NW, bool NEXT>
+__device__ __forceinline__ void ldw_a2q(const unsigned int *q, uint32_t sh, uint32_t *o)
 {
-	uintptr_t a = (uintptr_t)p;
-	const unsigned int *q = (const unsigned int *)(a & ~(uintptr_t)3);
-	uint32_t sh = (uint32_t)(a & 2) * 8;
 	uint32_t w[NW + 1];
 	/* (a shift of 16 takes the high half of w[i] and the low half of w[i+1]) */
 #pragma unroll
 	for (int i = 0; i < NW; i++)
 		w[i] = q[i];
-	/* only the low half of the last word is used: read just that, so
-	 * nothing past the block (or the allocation) is touched */
-	w[NW] = sh ? (uint32_t)*(const unsigned short *)(q + NW) : 0u;
+	/* only the low half of the last word is used: unless NEXT, read just
+	 * that, so nothing past the block (or the allocation) is touched */
+	w[NW] = NEXT ? q[NW] : sh ? (uint32_t)*(const unsigned short *)(q + NW) : 0u;
 #pragma unroll
 	for (int i = 0; i < NW; i++)
 		o[i] = __funnelshift_r(w[i], w[i + 1], sh);
+}
+
+template <int NW>
+__device__ __forceinline__ void ldw_a2(const uint8_t *p, uint32_t *o)
+{
+	uintptr_t a = (uintptr_t)p;
+	ldw_a2q<NW, false>((const unsigned int *)(a & ~(uintptr_t)3), (uint32_t)(a & 2) * 8, o);
 }
 
 __device__ __forceinline__ float4 ldx4(const float *p)
@@ -1197,83 +1202,114 @@ template <> struct Q<M40_TYPE_Q6_K> : QPlainX {
 	}
 };
 
+/* Q2_K and Q3_K: 4 lanes a super-block; lane p = 2h + k takes the 16
+ * bytes l = 16k.. of half h, whose 2-bit field g (g < 4) holds columns
+ * 128h + 32g + 16k + l under one scale (8h + 2g + k): a lane's 4 groups of
+ * 16 weights are its bytes' 4 fields.  (With 8 lanes of 8 weights a
+ * group, as the other K-quants have, the scales and the loads took 30 of
+ * a row's ~130 instructions for 32 weights.) */
+#define K2_COFF(i) (32 * ((i) >> 2) + 4 * ((i) & 3))
 /* Q3_K: q = 2 bits of qs | the hmask bit << 2, value d * (scale - 32) * (q - 4).
- * The lane's 4 scales (8h + 2g + k2, k2 = kk >> 1): low 4 bits in byte
- * 2g + k2 (nibble h), high 2 bits in byte 8 + (2g + k2) % 4 at bit 2 (2h + g / 2). */
-template <> struct Q<M40_TYPE_Q3_K> : QPlainX {
-	enum { QK = 256, BYTES = 110, LPB = 8, W = 32, G = 4, NS = 0, ALIGN = 2, NRAW = 8 };
-	static constexpr float OFF = -132.0f * 65536.0f, UNIT = FB2_UNIT;
-	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
-	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
+ * Bit 4h + g of hmask byte 16k + l is the high bit of field g.  A field
+ * and its high bit are merged by one LOP3 into bits s..s+2 of each byte
+ * (s = 2g; 4 for field 3, whose bits 6..8 would leave the word), then each
+ * weight is one FA.  The lane's 4 scales: low 4 bits in byte 2g + k
+ * (nibble h), high 2 bits in byte 8 + (2g + k) % 4 at bit 2 (2h + g / 2). */
+__device__ __forceinline__ int q3k_s(int g)
+{
+	return g < 3 ? 2 * g : 4;
+}
+template <> struct Q<M40_TYPE_Q3_K> {
+	enum { QK = 256, BYTES = 110, LPB = 4, W = 64, G = 4, NS = 0, ALIGN = 2, NRAW = 12 };
+	static constexpr float OFF = -4.0f / FA_UNIT, UNIT = FA_UNIT;
+	static __device__ __forceinline__ float xs(int i) { return fa_xs(i & 3, q3k_s(i >> 4)); }
+	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 1) + 16 * (p & 1); }
+	static __device__ __forceinline__ int coff(int i) { return K2_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		int h = p >> 2, l = K6_L0(p);
+		const int h = p >> 1, k = p & 1;
+		/* the block's pieces are 4-byte aligned among themselves: one
+		 * aligned base; the words after qs's and hmask's are in the block */
+		const uintptr_t a = (uintptr_t)b;
+		const unsigned int *q = (const unsigned int *)(a & ~(uintptr_t)3);
+		const uint32_t sh = (uint32_t)(a & 2) * 8;
 		w[0] = __ldg((const unsigned short *)(b + 108));
-#pragma unroll
-		for (int m = 0; m < 2; m++) {
-			w[1 + m] = ld32a2(b + 32 + 32 * h + l + 8 * m);
-			w[3 + m] = ld32a2(b + l + 8 * m);
-		}
-		w[5] = ld32a2(b + 96);
-		w[6] = ld32a2(b + 100);
-		w[7] = ld32a2(b + 104);
+		ldw_a2q<4, true>(q + 8 + 8 * h + 4 * k, sh, w + 1);
+		ldw_a2q<4, true>(q + 4 * k, sh, w + 5);
+		ldw_a2q<3, false>(q + 24, sh, w + 9);
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		const int h = p >> 2, k2 = (p >> 1) & 1;
+		const int h = p >> 1;
 		float d = h_lo(w[0]);
-		uint32_t s6 = q3k_scales6(w[5], w[6], w[7], h, k2);
+		uint32_t s6 = q3k_scales6(w[9], w[10], w[11], h, p & 1);
 		float d6 = d * FB2_UNIT;
 #pragma unroll
-		for (int g = 0; g < 4; g++) {
-			int hs = 4 * h + g;
+		for (int m = 0; m < 4; m++) {
+			/* the high bits of half h at bits 0..3 of each byte */
+			const uint32_t q = w[1 + m], hm = w[5 + m] >> (4 * h);
 #pragma unroll
-			for (int m = 0; m < 2; m++)
-				fb2x4(((w[1 + m] >> (2 * g)) & 0x03030303u) | (((w[3 + m] >> hs) & 0x01010101u) << 2),
-					f + 8 * g + 4 * m);
-			dA[g] = fmaf(d6, FB2(s6, g), -160.0f * d); /* d * (scale - 32) */
+			for (int g = 0; g < 4; g++) {
+				const int s = q3k_s(g);
+				const uint32_t lo = g < 3 ? q : q >> 2;
+				/* bits s, s+1 from the field, bit s+2 from hm's bit g */
+				const uint32_t c = ((lo ^ (hm << (s + 2 - g))) & (0x03030303u << s)) ^ (hm << (s + 2 - g));
+				const uint32_t t = c >> 8;
+				float *fg = f + 16 * g + 4 * m;
+				fg[0] = FA(c, 0x7u << s);
+				fg[1] = FA(c, 0x700u << s);
+				fg[2] = FA(c, 0x70000u << s);
+				fg[3] = FA(t, 0x70000u << s);
+			}
 		}
+#pragma unroll
+		for (int g = 0; g < 4; g++)
+			dA[g] = fmaf(d6, FB2(s6, g), -160.0f * d); /* d * (scale - 32) */
 	}
 };
 
-/* Q2_K: q = 2 bits, value d * (sc & 15) * q - dmin * (sc >> 4); the lane's
- * 4 scale bytes are 8h + 2g + k2. */
+/* Q2_K: q = 2 bits, value d * (sc & 15) * q - dmin * (sc >> 4) */
 template <> struct Q<M40_TYPE_Q2_K> {
-	enum { QK = 256, BYTES = 84, LPB = 8, W = 32, G = 4, NS = 1, ALIGN = 4, NRAW = 5 };
+	enum { QK = 256, BYTES = 84, LPB = 4, W = 64, G = 4, NS = 1, ALIGN = 4, NRAW = 7 };
 	static constexpr float OFF = 0.0f, UNIT = FA_UNIT;
-	static __device__ __forceinline__ float xs(int i) { return fa_xs(i & 3, 2 * (i >> 3)); }
-	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 2) + K6_L0(p); }
-	static __device__ __forceinline__ int coff(int i) { return K6_COFF(i); }
+	/* column 16g + 4m + b of the lane: field g (bit 2g) of byte b */
+	static __device__ __forceinline__ float xs(int i) { return fa_xs(i & 3, 2 * (i >> 4)); }
+	static __device__ __forceinline__ int col0(int p) { return 128 * (p >> 1) + 16 * (p & 1); }
+	static __device__ __forceinline__ int coff(int i) { return K2_COFF(i); }
 	static __device__ __forceinline__ void load(const uint8_t *b, int p, uint32_t (&w)[NRAW])
 	{
-		int h = p >> 2, l = K6_L0(p);
+		const int h = p >> 1, k = p & 1;
 		w[0] = ldg32(b + 80);
-		w[1] = ldg32(b + 16 + 32 * h + l);
-		w[2] = ldg32(b + 24 + 32 * h + l);
-		w[3] = ldg32(b + 8 * h);
-		w[4] = ldg32(b + 8 * h + 4);
+		w[1] = ldg32(b + 8 * h);
+		w[2] = ldg32(b + 8 * h + 4);
+#pragma unroll
+		for (int m = 0; m < 4; m++)
+			w[3 + m] = ldg32(b + 16 + 32 * h + 16 * k + 4 * m);
 	}
 	static __device__ __forceinline__ void decode(const uint32_t (&w)[NRAW], int p, float (&f)[W], float (&dA)[G],
 		float (&nS)[G])
 	{
-		const int k2 = (p >> 1) & 1;
 		float d = h_lo(w[0]), dmin = h_hi(w[0]);
-		uint32_t sw = __byte_perm(w[3], w[4], k2 ? 0x7531u : 0x6420u);
+		/* the lane's scale bytes 8h + k + 2g as bytes g */
+		uint32_t sw = __byte_perm(w[1], w[2], (p & 1) ? 0x7531u : 0x6420u);
 		uint32_t slo = sw & 0x0F0F0F0Fu, shi = (sw >> 4) & 0x0F0F0F0Fu;
 		float d6 = d * FB2_UNIT, m6 = dmin * -FB2_UNIT;
-		uint32_t t[2] = { w[1] >> 8, w[2] >> 8 };
+#pragma unroll
+		for (int m = 0; m < 4; m++) {
+			const uint32_t u = w[3 + m], t = u >> 8;
+#pragma unroll
+			for (int g = 0; g < 4; g++) {
+				/* field g of bytes 0..3 (FA: byte 3 from the word >> 8) */
+				float *fg = f + 16 * g + 4 * m;
+				fg[0] = FA(u, 0x3u << (2 * g));
+				fg[1] = FA(u, 0x300u << (2 * g));
+				fg[2] = FA(u, 0x30000u << (2 * g));
+				fg[3] = FA(t, 0x30000u << (2 * g));
+			}
+		}
 #pragma unroll
 		for (int g = 0; g < 4; g++) {
-#pragma unroll
-			for (int m = 0; m < 2; m++) {
-				/* field g of bytes 0..3 (FA: byte 3 from the word >> 8) */
-				float *fg = f + 8 * g + 4 * m;
-				fg[0] = FA(w[1 + m], 0x3u << (2 * g));
-				fg[1] = FA(w[1 + m], 0x300u << (2 * g));
-				fg[2] = FA(w[1 + m], 0x30000u << (2 * g));
-				fg[3] = FA(t[m], 0x30000u << (2 * g));
-			}
 			dA[g] = fmaf(d6, FB2(slo, g), -128.0f * d);
 			nS[g] = fmaf(m6, FB2(shi, g), 128.0f * dmin);
 		}
@@ -1389,13 +1425,14 @@ __device__ __forceinline__ float warp_sum_rows(const float (&v)[R], int lane)
  * 973 and Q8_0 (4 lanes a block) from 270 to 276, while F16 did better with
  * 4 (199 against 198); 16 rows were slower for all of them.  A warp then has
  * more loads in flight, the x sums serve more rows, and a 4096-row matrix
- * fits the GPU in one wave.  On sm_52, 8 rows need no spills (at most 168
- * registers, Q6_K).  Two sequences: 4.  More: 2 where 32-weight pieces of
- * several sequences would not fit the registers. */
+ * fits the GPU in one wave.  On sm_52, 8 rows need no spills (at most 227
+ * registers, Q3_K).  Two sequences: 4.  More: 2 where 32-weight pieces of
+ * several sequences would not fit the registers, and from 2 sequences on
+ * for the 64-weight pieces of Q2_K and Q3_K. */
 template <int T, int N> struct QR {
 	enum {
 		R1 = T == M40_TYPE_F16 || T == M40_TYPE_BF16 ? 4 : 8,
-		R = N == 1 ? R1 : (N > 2 && Q<T>::W >= 32) ? 2 : 4,
+		R = N == 1 ? R1 : (N > 2 && Q<T>::W >= 32) || Q<T>::W >= 64 ? 2 : 4,
 		XREG = N <= 2
 	};
 };
@@ -1453,14 +1490,20 @@ template <int T, int N, int R> struct MvMinB {
 	};
 };
 
+/* Warps a thread block: MV_NWK, but 2 for Q2_K and Q3_K, whose warps take
+ * 8 super-blocks a round (so that at K = 4096 none is idle). */
+template <int T> struct MvNwk {
+	enum { V = T == M40_TYPE_Q2_K || T == M40_TYPE_Q3_K ? 2 : MV_NWK };
+};
+
 template <int T, int N, int R, bool NORM, bool ROPE>
-__global__ void __launch_bounds__(MV_NWK * 32, (MvMinB<T, N, R>::V))
+__global__ void __launch_bounds__(MvNwk<T>::V * 32, (MvMinB<T, N, R>::V))
 mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 {
 	typedef Q<T> F;
-	enum { BPI = 32 / F::LPB, STEP = MV_NWK * BPI };
-	__shared__ float red[MV_NWK][R * N];
-	__shared__ float rss[MV_NWK][N];
+	enum { NWK = MvNwk<T>::V, BPI = 32 / F::LPB, STEP = NWK * BPI };
+	__shared__ float red[NWK][R * N];
+	__shared__ float rss[NWK][N];
 	const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
 	const int bid = blockIdx.x;
 	const int m = bid >= j.mat[2].blk ? 2 : bid >= j.mat[1].blk ? 1 : 0;
@@ -1574,12 +1617,12 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 		if (NORM) {
 			float q = 0.0f;
 #pragma unroll
-			for (int k = 0; k < MV_NWK; k++)
+			for (int k = 0; k < NWK; k++)
 				q += rss[k][s];
 			rms *= rsqrtf(q / (float)K + j.eps);
 		}
 #pragma unroll
-		for (int k = 0; k < MV_NWK; k++)
+		for (int k = 0; k < NWK; k++)
 			v += red[k][t];
 		v *= rms;
 		if (row0 + r >= rows || row0 + r < row_n)
@@ -1592,7 +1635,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 				const int d = row % j.hd;
 				float vp = 0.0f, c, sn;
 #pragma unroll
-				for (int k = 0; k < MV_NWK; k++)
+				for (int k = 0; k < NWK; k++)
 					vp += red[k][(r ^ 1) * N + s];
 				vp *= rms;
 				m40c_rope_cs(p, d / 2, j.n_dims, j.lb, j.freq_scale, j.ff, &c, &sn);
@@ -1609,7 +1652,7 @@ mvq_kernel(const MvJob j, int K, const float *__restrict__ x)
 		if (sw) {
 			float u = 0.0f;
 #pragma unroll
-			for (int k = 0; k < MV_NWK; k++)
+			for (int k = 0; k < NWK; k++)
 				u += red[k][t + (R / 2) * N];
 			u *= rms;
 			*yp = v / (1.0f + expf(-v)) * u;
@@ -1636,11 +1679,11 @@ static void mvq_launch_r(m40_backend *be, MvJob j, int K, const float *x)
 	j.mat[1].blk = b1 ? b0 : INT_MAX;
 	j.mat[2].blk = b2 ? b0 + b1 : INT_MAX;
 	if (N <= MV_NORM_MAX && j.g != NULL && j.pos != NULL)
-		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), (N <= MV_NORM_MAX)><<<grid, MV_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), (N <= MV_NORM_MAX)><<<grid, MvNwk<T>::V * 32, 0, be->stream>>>(j, K, x);
 	else if (N <= MV_NORM_MAX && j.g != NULL)
-		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), false><<<grid, MV_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, (N <= MV_NORM_MAX), false><<<grid, MvNwk<T>::V * 32, 0, be->stream>>>(j, K, x);
 	else
-		mvq_kernel<T, N, R, false, false><<<grid, MV_NWK * 32, 0, be->stream>>>(j, K, x);
+		mvq_kernel<T, N, R, false, false><<<grid, MvNwk<T>::V * 32, 0, be->stream>>>(j, K, x);
 }
 
 /* R rows a block by type and batch; for one sequence, $M40_CUDA_MV_ROWS
