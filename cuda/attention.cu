@@ -224,32 +224,51 @@ __device__ __forceinline__ void attn_partial(const at_args &a, int h, int i, int
 	}
 }
 
-/* Head h of query i: combine the query's active splits into out.  Other
- * blocks wrote the partials, so they are read with __ldcg (from L2, never
- * from a line this SM's L1 may hold from before they were written). */
+/* Head h of query i: combine the query's active splits into out, in one
+ * pass with the online-softmax rescale: AT_CHUNK splits' max, sum and
+ * value are loaded at a time, before any is used (three passes, one for
+ * the max, one for the sum, one for the values, waited on a load a split
+ * each).  Other blocks wrote the partials, so they are read with __ldcg
+ * (from L2, never from a line this SM's L1 may hold from before they were
+ * written). */
+#define AT_CHUNK 8
 __device__ __forceinline__ void attn_combine(const at_args &a, int h, int i)
 {
 	const int hd = a.hd;
 	const float *base = a.part + ((size_t)i * a.n_head + h) * a.n_split * (hd + 2);
 	const int ns = attn_splits(a, a.pos[i] + 1);
-	float M = -INFINITY;
-	for (int k = 0; k < ns; k++)
-		M = fmaxf(M, __ldcg(base + (size_t)k * (hd + 2)));
-	float L = 0.0f;
-	for (int k = 0; k < ns; k++) {
-		float mk = __ldcg(base + (size_t)k * (hd + 2));
-		if (mk > -INFINITY)
-			L += __ldcg(base + (size_t)k * (hd + 2) + 1) * expf(mk - M);
-	}
-	float inv = L > 0.0f ? 1.0f / L : 0.0f;
 	for (int d = threadIdx.x; d < hd; d += AT_THREADS) {
-		float acc = 0.0f;
-		for (int k = 0; k < ns; k++) {
-			float mk = __ldcg(base + (size_t)k * (hd + 2));
-			if (mk > -INFINITY)
-				acc += __ldcg(base + (size_t)k * (hd + 2) + 2 + d) * expf(mk - M);
+		float m = -INFINITY, l = 0.0f, acc = 0.0f;
+		for (int k0 = 0; k0 < ns; k0 += AT_CHUNK) {
+			float mk[AT_CHUNK], lk[AT_CHUNK], vk[AT_CHUNK];
+#pragma unroll
+			for (int c = 0; c < AT_CHUNK; c++) {
+				const float *p = base + (size_t)(k0 + c) * (hd + 2);
+				const bool in = k0 + c < ns;
+				mk[c] = in ? __ldcg(p) : -INFINITY;
+				lk[c] = in ? __ldcg(p + 1) : 0.0f;
+				vk[c] = in ? __ldcg(p + 2 + d) : 0.0f;
+			}
+			float mc = m;
+#pragma unroll
+			for (int c = 0; c < AT_CHUNK; c++)
+				mc = fmaxf(mc, mk[c]);
+			if (mc == -INFINITY)
+				continue; /* no keys so far */
+			const float r = expf(m - mc); /* 0 while m is -inf */
+			acc *= r;
+			l *= r;
+#pragma unroll
+			for (int c = 0; c < AT_CHUNK; c++) {
+				if (mk[c] == -INFINITY)
+					continue; /* an empty split: its values are not read */
+				const float e = expf(mk[c] - mc);
+				acc = fmaf(vk[c], e, acc);
+				l = fmaf(lk[c], e, l);
+			}
+			m = mc;
 		}
-		a.out[(size_t)i * a.n_head * hd + (size_t)h * hd + d] = acc * inv;
+		a.out[(size_t)i * a.n_head * hd + (size_t)h * hd + d] = l > 0.0f ? acc / l : 0.0f;
 	}
 }
 
