@@ -225,10 +225,10 @@ __device__ __forceinline__ void attn_partial(const at_args &a, int h, int i, int
 }
 
 /* Head h of query i: combine the query's active splits into out, in one
- * pass with the online-softmax rescale: AT_CHUNK splits' max, sum and
- * value are loaded at a time, before any is used (three passes, one for
- * the max, one for the sum, one for the values, waited on a load a split
- * each).  Other blocks wrote the partials, so they are read with __ldcg
+ * pass with the online-softmax rescale, AT_CHUNK splits' max, sum and
+ * value loaded before any is used (three passes, for the maxima, the sums
+ * and the values, each waited on its loads split by split).  Other
+ * blocks wrote the partials, so they are read with __ldcg
  * (from L2, never from a line this SM's L1 may hold from before they were
  * written). */
 #define AT_CHUNK 8
@@ -261,7 +261,7 @@ __device__ __forceinline__ void attn_combine(const at_args &a, int h, int i)
 #pragma unroll
 			for (int c = 0; c < AT_CHUNK; c++) {
 				if (mk[c] == -INFINITY)
-					continue; /* an empty split: its values are not read */
+					continue; /* an empty split: its sum and value are stale */
 				const float e = expf(mk[c] - mc);
 				acc = fmaf(vk[c], e, acc);
 				l = fmaf(lk[c], e, l);

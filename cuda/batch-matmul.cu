@@ -635,6 +635,16 @@ __device__ __forceinline__ int xs_at(int c, int s)
 	return (s >> 2) * XSG + 4 * c + 4 * (c >> 3) + (s & 3);
 }
 
+/* bmq_kernel's share of the x slab at column k0: the float4 at xp[u] + k0
+ * / 4 for sequence xq + 8 u, zero past the batch */
+template <int NS, int XU>
+__device__ __forceinline__ void bmq_load_x(float4 (&xv)[XU], const float4 *const (&xp)[XU], int xq, int n, int k0)
+{
+#pragma unroll
+	for (int u = 0; u < XU; u++)
+		xv[u] = xq + 8 * u < n && xq + 8 * u < NS ? __ldg(xp[u] + k0 / 4) : make_float4(0, 0, 0, 0);
+}
+
 template <int T, int NS>
 __global__ void __launch_bounds__(QTHREADS)
 bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, const float *__restrict__ x, int n,
@@ -674,9 +684,7 @@ bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 	 * latency (L2) stalled every slab; ahead, 16 sequences' Q4_K product
 	 * took 288 us on the H200, not 310 */
 	float4 xv[XU];
-#pragma unroll
-	for (int u = 0; u < XU; u++)
-		xv[u] = xq + 8 * u < n && xq + 8 * u < NS ? __ldg(xp[u] + s0 * BK / 4) : make_float4(0, 0, 0, 0);
+	bmq_load_x<NS>(xv, xp, xq, n, s0 * BK);
 	for (int sl2 = s0; sl2 < s1; sl2 += SU) {
 		typename SP::Raw pr[QRT];
 		if (SU > 1)
@@ -699,10 +707,7 @@ bmq_kernel(const uint8_t *__restrict__ w, size_t row_bytes, int rows, int K, con
 				d[xs_at(4 * xc + 2, s)] = xv[u].z;
 				d[xs_at(4 * xc + 3, s)] = xv[u].w;
 			}
-			const int kn = (sl + 1 < s1 ? sl + 1 : sl) * BK; /* the last slab reloads itself */
-#pragma unroll
-			for (int u = 0; u < XU; u++)
-				xv[u] = xq + 8 * u < n && xq + 8 * u < NS ? __ldg(xp[u] + kn / 4) : make_float4(0, 0, 0, 0);
+			bmq_load_x<NS>(xv, xp, xq, n, (sl + 1 < s1 ? sl + 1 : sl) * BK); /* the last slab reloads itself */
 			if (T == M40_TYPE_IQ4_NL && sl == s0)
 				__syncthreads(); /* levels are set */
 			float v[QRT][QP][4];
